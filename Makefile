@@ -1,0 +1,77 @@
+# Everything a person does with the project. Two commands set up a fresh clone:
+#   make build   virtualenv, dependencies, demo data, dbt build into warehouse/
+#   make test    lint, then pytest (unit tests and dbt end to end on generated data)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+DEMO_CUSTOMERS ?= 100000
+DEMO_SEED ?= 42
+DEMO_DIR := data/demo
+DEMO_STAMP := $(DEMO_DIR)/.generated-$(DEMO_CUSTOMERS)-$(DEMO_SEED)
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
+DBT := $(BIN)/dbt
+
+.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs benchmark clean
+
+help:
+	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
+	@echo "make test       lint (sqlfluff, ruff) and pytest, including dbt end to end on generated data"
+	@echo "make lint       sqlfluff and ruff checks only"
+	@echo "make format     apply sqlfluff and ruff fixes"
+	@echo "make docs       dbt docs generate (target/index.html)"
+	@echo "make contract-docs  rewrite the README's raw data contract from the sources YAML"
+	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
+	@echo "make clean      remove build artefacts, the warehouse and generated data"
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(DEMO_STAMP): $(STAMP)
+	rm -f $(DEMO_DIR)/.generated-*
+	$(BIN)/python scripts/generate_demo_data.py --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
+	touch $(DEMO_STAMP)
+
+demo-data: $(DEMO_STAMP)
+
+dbt-build: $(STAMP)
+	mkdir -p warehouse
+	$(DBT) build --target dev
+
+build: demo-data dbt-build
+
+lint: $(STAMP)
+	$(BIN)/ruff check segment_warehouse scripts tests
+	$(BIN)/ruff format --check segment_warehouse scripts tests
+	$(BIN)/sqlfluff lint models tests --templater dbt
+
+format: $(STAMP)
+	$(BIN)/ruff format segment_warehouse scripts tests
+	$(BIN)/ruff check --fix segment_warehouse scripts tests
+	$(BIN)/sqlfluff fix models tests --templater dbt
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint pytest
+
+docs: $(STAMP)
+	$(DBT) docs generate --target dev
+
+contract-docs: $(STAMP)
+	$(BIN)/python -m segment_warehouse.contract --write README.md
+
+benchmark: $(STAMP)
+	$(BIN)/python scripts/benchmark.py
+
+clean:
+	rm -rf target logs warehouse $(DEMO_DIR) .pytest_cache .ruff_cache

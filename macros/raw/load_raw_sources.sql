@@ -1,0 +1,163 @@
+{#-
+    Publishes every source table of this project as a view in var('raw_schema') whose
+    columns are exactly the contract's columns (models/staging/*/_*__sources.yml), all
+    as text, plus _raw_location (where the rows were read from).
+
+    For each table, in order:
+      1. a file <raw_data_dir>/<table>.parquet, .csv or .csv.gz (DuckDB only);
+      2. a table or view <raw_input_schema>.<table>;
+      3. nothing: a required table (meta.required) fails the run with a message naming
+         what was looked for; an optional table becomes an empty view.
+    A found table missing a required column fails the run, naming the file and column.
+    Optional columns that are absent become null; extra columns are ignored.
+-#}
+{% macro load_raw_sources() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+
+    {%- set raw_schema = var('raw_schema') -%}
+    {%- set data_dir = var('raw_data_dir', none) -%}
+    {%- set input_schema = var('raw_input_schema', none) -%}
+    {%- set schema_relation = api.Relation.create(database=target.database, schema=raw_schema) -%}
+    {%- do adapter.create_schema(schema_relation) -%}
+
+    {%- set contract_sources = [] -%}
+    {%- for node in graph.sources.values() if node.package_name == project_name -%}
+        {%- do contract_sources.append(node) -%}
+    {%- endfor -%}
+
+    {%- for node in contract_sources | sort(attribute='name') -%}
+        {%- set table_name = node.name -%}
+        {%- set contract_columns = node.columns.values() | list -%}
+        {%- set found = segment_warehouse.locate_raw_table(table_name, data_dir, input_schema) -%}
+
+        {%- if found is none -%}
+            {%- if node.meta.get('required', false) -%}
+                {%- set looked_in = [] -%}
+                {%- if data_dir -%}
+                    {%- do looked_in.append(data_dir ~ '/' ~ table_name ~ '.{parquet,csv,csv.gz}') -%}
+                {%- endif -%}
+                {%- if input_schema -%}
+                    {%- do looked_in.append(input_schema ~ '.' ~ table_name) -%}
+                {%- endif -%}
+                {{ exceptions.raise_compiler_error(
+                    "Required raw table '" ~ table_name ~ "' was not found. Looked for: "
+                    ~ (looked_in | join(', ') or 'nothing (set var raw_data_dir or raw_input_schema)')
+                ) }}
+            {%- endif -%}
+            {%- set select_list = [] -%}
+            {%- for column in contract_columns -%}
+                {%- do select_list.append('cast(null as ' ~ dbt.type_string() ~ ') as ' ~ column.name) -%}
+            {%- endfor -%}
+            {%- do select_list.append("cast('absent' as " ~ dbt.type_string() ~ ") as _raw_location") -%}
+            {%- set view_sql = 'select ' ~ select_list | join(', ') ~ ' where 1 = 0' -%}
+            {%- do log('raw ' ~ table_name ~ ': absent (optional), empty view', info=true) -%}
+        {%- else -%}
+            {%- set available = {} -%}
+            {%- for column_name in found.columns -%}
+                {%- do available.update({column_name | trim | lower: column_name}) -%}
+            {%- endfor -%}
+            {%- set missing_required = [] -%}
+            {%- set select_list = [] -%}
+            {%- for column in contract_columns -%}
+                {%- if column.name in available -%}
+                    {%- do select_list.append(
+                        'cast(' ~ adapter.quote(available[column.name]) ~ ' as ' ~ dbt.type_string() ~ ') as ' ~ column.name
+                    ) -%}
+                {%- elif column.meta.get('required', false) -%}
+                    {%- do missing_required.append(column.name) -%}
+                {%- else -%}
+                    {%- do select_list.append('cast(null as ' ~ dbt.type_string() ~ ') as ' ~ column.name) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if missing_required | length > 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    "Raw table '" ~ table_name ~ "' read from " ~ found.location
+                    ~ " is missing required column(s): " ~ missing_required | join(', ')
+                    ~ ". Columns found: " ~ (found.columns | join(', '))
+                ) }}
+            {%- endif -%}
+            {%- do select_list.append("cast('" ~ found.location ~ "' as " ~ dbt.type_string() ~ ") as _raw_location") -%}
+            {%- set view_sql = 'select ' ~ select_list | join(', ') ~ ' from ' ~ found.reader -%}
+            {%- do log('raw ' ~ table_name ~ ': ' ~ found.location, info=true) -%}
+        {%- endif -%}
+
+        {%- set view_relation = api.Relation.create(
+            database=target.database, schema=raw_schema, identifier=table_name, type='view'
+        ) -%}
+        {%- do run_query('create or replace view ' ~ view_relation ~ ' as ' ~ view_sql) -%}
+    {%- endfor -%}
+
+    {{ return('select 1 as raw_sources_loaded') }}
+{% endmacro %}
+
+
+{#- Returns none, or a dict with the reader SQL, a location for messages and the
+    column names of the raw table. -#}
+{% macro locate_raw_table(table_name, data_dir, input_schema) %}
+    {%- if data_dir -%}
+        {%- set found_file = segment_warehouse.find_raw_file(table_name, data_dir) -%}
+        {%- if found_file is not none -%}
+            {{ return(found_file) }}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if input_schema -%}
+        {%- set relation = adapter.get_relation(
+            database=target.database, schema=input_schema, identifier=table_name
+        ) -%}
+        {%- if relation is not none -%}
+            {%- set column_names = [] -%}
+            {%- for column in adapter.get_columns_in_relation(relation) -%}
+                {%- do column_names.append(column.name) -%}
+            {%- endfor -%}
+            {{ return({'reader': relation | string, 'location': relation | string, 'columns': column_names}) }}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(none) }}
+{% endmacro %}
+
+
+{% macro find_raw_file(table_name, data_dir) %}
+    {{ return(adapter.dispatch('find_raw_file', 'segment_warehouse')(table_name, data_dir)) }}
+{% endmacro %}
+
+{#- Reading files needs an engine that can query them in place; elsewhere load the
+    raw tables into var('raw_input_schema') instead. -#}
+{% macro default__find_raw_file(table_name, data_dir) %}
+    {{ return(none) }}
+{% endmacro %}
+
+{% macro duckdb__find_raw_file(table_name, data_dir) %}
+    {%- set directory = data_dir | replace("'", "''") | trim -%}
+    {%- set directory = directory[:-1] if directory.endswith('/') else directory -%}
+    {%- set candidates = [
+        ('parquet', directory ~ '/' ~ table_name ~ '.parquet'),
+        ('csv', directory ~ '/' ~ table_name ~ '.csv'),
+        ('csv', directory ~ '/' ~ table_name ~ '.csv.gz'),
+    ] -%}
+    {%- set present = [] -%}
+    {%- for file_format, path in candidates -%}
+        {%- set matches = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
+        {%- if matches > 0 -%}
+            {%- do present.append((file_format, path)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if present | length == 0 -%}
+        {{ return(none) }}
+    {%- elif present | length > 1 -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw table '" ~ table_name ~ "' has more than one file in " ~ data_dir ~ ": "
+            ~ (present | map(attribute=1) | join(', ')) ~ ". Keep exactly one."
+        ) }}
+    {%- endif -%}
+    {%- set file_format, path = present[0] -%}
+    {%- if file_format == 'parquet' -%}
+        {%- set reader = "read_parquet('" ~ path ~ "')" -%}
+    {%- else -%}
+        {%- set reader = "read_csv('" ~ path ~ "', header = true, all_varchar = true)" -%}
+    {%- endif -%}
+    {%- set described = run_query('describe select * from ' ~ reader) -%}
+    {%- set column_names = described.columns[0].values() | list -%}
+    {{ return({'reader': reader, 'location': path, 'columns': column_names}) }}
+{% endmacro %}

@@ -1,0 +1,98 @@
+{#-
+    Row checks for staging. A check is a (condition, reason, detail) triple: a SQL
+    condition that is true when the row breaks the contract, a reason code, and a SQL
+    text expression explaining it. The first check that fires decides the reason, so
+    list checks from the most to the least fundamental.
+-#}
+
+{% macro quarantine_reason(checks) -%}
+    case
+        {%- for condition, reason, detail in checks %}
+        when {{ condition }} then '{{ reason }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{% macro quarantine_detail(checks) -%}
+    case
+        {%- for condition, reason, detail in checks %}
+        when {{ condition }} then {{ detail }}
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- A required value is empty. For a parsed column pass parsed=true: emptiness is then
+    judged on <column>_text, so a value that does not parse is not reported as empty. -#}
+{% macro check_missing(column, parsed=false) -%}
+    {%- set tested = column ~ '_text' if parsed else column -%}
+    {{ return((tested ~ ' is null', 'missing_value', "'" ~ column ~ " is empty'")) }}
+{%- endmacro %}
+
+{#- A value was given but does not parse; expects <column>_text next to <column>. -#}
+{% macro check_parses(column, type_description) -%}
+    {{ return((
+        column ~ '_text is not null and ' ~ column ~ ' is null',
+        'invalid_value',
+        "'" ~ column ~ " is not " ~ type_description ~ ": ' || " ~ column ~ "_text"
+    )) }}
+{%- endmacro %}
+
+{#- A timestamp after the load time or before var('min_valid_date'). -#}
+{% macro check_timestamp_range(column) -%}
+    {{ return([
+        (
+            column ~ ' > ' ~ segment_warehouse.load_timestamp(),
+            'future_timestamp',
+            "'" ~ column ~ " is after the load time: ' || " ~ column ~ "_text"
+        ),
+        (
+            column ~ ' < ' ~ segment_warehouse.min_valid_timestamp(),
+            'timestamp_out_of_range',
+            "'" ~ column ~ " is before min_valid_date: ' || " ~ column ~ "_text"
+        ),
+    ]) }}
+{%- endmacro %}
+
+{#- Keeps the first of several valid rows sharing a key (ordered by the raw row, so the
+    choice is deterministic) and marks the others duplicate_key. -#}
+{% macro key_occurrence(key_columns) -%}
+    case
+        when row_reason is null
+            then row_number() over (
+                partition by {{ key_columns | join(', ') }}, row_reason is null
+                order by raw_row
+            )
+    end
+{%- endmacro %}
+
+{#- The reason a row is quarantined: its first failed check, else duplicate_key for a
+    repeated key, else null (the row is staged). -#}
+{% macro final_quarantine_reason() -%}
+    case when key_occurrence > 1 then 'duplicate_key' else row_reason end
+{%- endmacro %}
+
+{% macro final_quarantine_detail(key_columns) -%}
+    case
+        when key_occurrence > 1
+            then '{{ key_columns | join(", ") }} occurs more than once: ' || {{ key_columns | join(" || ', ' || ") }}
+        else row_reason_detail
+    end
+{%- endmacro %}
+
+{#- A reference to a customer that is absent from, or quarantined in, the customers
+    table. Only applies when the customers table is given; expects the columns
+    is_customer_master_given, is_known_customer and is_staged_customer. -#}
+{% macro customer_reference_checks(column='customer_id') -%}
+    {{ return([
+        (
+            'is_customer_master_given and ' ~ column ~ ' is not null and not is_known_customer',
+            'unknown_customer',
+            "'" ~ column ~ " is not in customers: ' || " ~ column,
+        ),
+        (
+            'is_customer_master_given and ' ~ column ~ ' is not null and not is_staged_customer',
+            'customer_quarantined',
+            "'" ~ column ~ " belongs to a quarantined customer: ' || " ~ column,
+        ),
+    ]) }}
+{%- endmacro %}

@@ -1,0 +1,77 @@
+{#- Logged-in web and app sessions per customer as of as_of_date, with the device and
+    operating system used most (ties: the most recent use, then the name). -#}
+with
+
+sessions as (
+    select * from {{ ref('stg_web__sessions') }}
+),
+
+as_of as (
+    select * from {{ ref('int_as_of_date_resolved') }}
+),
+
+sessions_as_of as (
+    select sessions.*
+    from sessions
+    cross join as_of
+    where
+        sessions.customer_id is not null
+        and sessions.started_at < as_of.as_of_end_at
+),
+
+device_ranks as (
+    select
+        customer_id,
+        device_type,
+        row_number() over (
+            partition by customer_id
+            order by count(*) desc, max(started_at) desc, device_type
+        ) as device_rank
+    from sessions_as_of
+    where device_type is not null
+    group by customer_id, device_type
+),
+
+operating_system_ranks as (
+    select
+        customer_id,
+        operating_system,
+        row_number() over (
+            partition by customer_id
+            order by count(*) desc, max(started_at) desc, operating_system
+        ) as operating_system_rank
+    from sessions_as_of
+    where operating_system is not null
+    group by customer_id, operating_system
+),
+
+session_stats as (
+    select
+        customer_id,
+        count(*) as session_count,
+        sum(page_views) as page_views,
+        max(started_at) as last_session_at
+    from sessions_as_of
+    group by customer_id
+),
+
+final as (
+    select
+        session_stats.customer_id,
+        device_ranks.device_type as primary_device_type,
+        operating_system_ranks.operating_system as primary_operating_system,
+        session_stats.session_count,
+        session_stats.page_views,
+        session_stats.last_session_at
+    from session_stats
+    left join device_ranks
+        on
+            session_stats.customer_id = device_ranks.customer_id
+            and device_ranks.device_rank = 1
+    left join operating_system_ranks
+        on
+            session_stats.customer_id = operating_system_ranks.customer_id
+            and operating_system_ranks.operating_system_rank = 1
+)
+
+select * from final

@@ -1,0 +1,124 @@
+"""The raw data contract, read from the dbt sources YAML (the single place it is defined)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SOURCES_GLOB = "models/staging/*/_*__sources.yml"
+
+
+@dataclass(frozen=True)
+class ContractColumn:
+    """One column of a raw table."""
+
+    name: str
+    type: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class ContractTable:
+    """One raw table: its source system, whether it is required, and its columns."""
+
+    source: str
+    name: str
+    required: bool
+    primary_key: str
+    description: str
+    columns: tuple[ContractColumn, ...]
+
+
+def _text(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def load_contract(project_dir: Path = PROJECT_DIR) -> list[ContractTable]:
+    """Read every raw table of the contract from the project's sources YAML files."""
+    tables = []
+    for path in sorted(project_dir.glob(SOURCES_GLOB)):
+        document = yaml.safe_load(path.read_text())
+        for source in document["sources"]:
+            for table in source["tables"]:
+                meta = table.get("meta", {})
+                columns = tuple(
+                    ContractColumn(
+                        name=column["name"],
+                        type=column.get("meta", {}).get("type", "text"),
+                        required=bool(column.get("meta", {}).get("required", False)),
+                        description=_text(column.get("description")),
+                    )
+                    for column in table.get("columns", [])
+                )
+                tables.append(
+                    ContractTable(
+                        source=source["name"],
+                        name=table["name"],
+                        required=bool(meta.get("required", False)),
+                        primary_key=meta.get("primary_key", ""),
+                        description=_text(table.get("description")),
+                        columns=columns,
+                    )
+                )
+    return tables
+
+
+def render_markdown(tables: list[ContractTable]) -> str:
+    """Render the contract as Markdown: one section and column table per raw table."""
+    lines: list[str] = []
+    ordered = sorted(tables, key=lambda table: (not table.required, table.source, table.name))
+    for table in ordered:
+        status = "required" if table.required else "optional"
+        lines.append(f"#### `{table.name}` ({status}; source `{table.source}`)")
+        lines.append("")
+        lines.append(table.description)
+        lines.append("")
+        lines.append("| column | type | required | meaning |")
+        lines.append("| --- | --- | --- | --- |")
+        for column in table.columns:
+            required = "yes" if column.required else ""
+            description = column.description.replace("|", "\\|")
+            lines.append(f"| `{column.name}` | {column.type} | {required} | {description} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+START_MARKER = "<!-- contract:start -->"
+END_MARKER = "<!-- contract:end -->"
+
+
+def readme_section(readme_text: str) -> str:
+    """Return the text between the contract markers of the README."""
+    start = readme_text.index(START_MARKER) + len(START_MARKER)
+    end = readme_text.index(END_MARKER)
+    return readme_text[start:end].strip("\n") + "\n"
+
+
+def write_readme_section(readme: Path, markdown: str) -> None:
+    """Replace the README's contract section with ``markdown``."""
+    text = readme.read_text()
+    start = text.index(START_MARKER) + len(START_MARKER)
+    end = text.index(END_MARKER)
+    readme.write_text(text[:start] + "\n" + markdown + text[end:])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the contract as Markdown, or with ``--write`` refresh the README's section."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--write", type=Path, help="README file whose contract section to replace")
+    args = parser.parse_args(argv)
+    markdown = render_markdown(load_contract())
+    if args.write:
+        write_readme_section(args.write, markdown)
+    else:
+        print(markdown, end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Run dbt commands against this project from Python (scripts and tests).
+
+Each command runs in its own process: dbt-duckdb keeps its DuckDB connection open for
+the life of the process that ran dbt, and DuckDB refuses other connections to a file
+that one process holds for writing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROFILES_DIR = PROJECT_DIR / "profiles"
+
+
+class DbtCommandError(RuntimeError):
+    """A dbt command failed; the message carries dbt's output."""
+
+
+@dataclass
+class DbtRun:
+    """What a dbt invocation did: success flag, per-node statuses and its output."""
+
+    success: bool
+    statuses: dict[str, str] = field(default_factory=dict)
+    output: str = ""
+
+    def failed_nodes(self) -> dict[str, str]:
+        """Nodes whose status is not success, pass or warn."""
+        return {
+            name: status
+            for name, status in self.statuses.items()
+            if status not in {"success", "pass", "warn"}
+        }
+
+
+def _dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    target: str = "dev",
+    variables: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+    check: bool = True,
+) -> DbtRun:
+    """Run a dbt command on this project and report what happened.
+
+    Args:
+        args: The dbt command and its own arguments, e.g. ``["build", "--select", "x"]``.
+        target: Profile target (dev, test or lint).
+        variables: dbt vars, passed as ``--vars`` JSON.
+        env: Extra environment variables (profiles read SEGMENT_WAREHOUSE_DB and
+            SEGMENT_WAREHOUSE_TEST_DB, the project reads SEGMENT_WAREHOUSE_RAW_DATA_DIR).
+        target_path: Where dbt writes compiled SQL and artifacts (keeps runs apart).
+        log_path: Where dbt writes its log file.
+        check: Raise DbtCommandError when the command does not succeed.
+
+    Returns:
+        A DbtRun with the success flag, each node's status from run_results.json and
+        dbt's console output.
+
+    """
+    target_path = target_path or PROJECT_DIR / "target"
+    command = [
+        _dbt_executable(),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROFILES_DIR),
+        "--target",
+        target,
+        "--target-path",
+        str(target_path),
+    ]
+    if variables:
+        command += ["--vars", json.dumps(dict(variables))]
+    if log_path is not None:
+        command += ["--log-path", str(log_path)]
+
+    results_file = Path(target_path) / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    completed = subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env={**os.environ, "DBT_USE_COLORS": "false", **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = completed.stdout + completed.stderr
+
+    statuses: dict[str, str] = {}
+    if results_file.exists():
+        for node_result in json.loads(results_file.read_text())["results"]:
+            statuses[node_result["unique_id"].split(".")[2]] = node_result["status"]
+    run = DbtRun(success=completed.returncode == 0, statuses=statuses, output=output)
+    if check and not run.success:
+        raise DbtCommandError(f"dbt {' '.join(args)} failed:\n{output[-5000:]}")
+    return run

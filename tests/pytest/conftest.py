@@ -1,0 +1,77 @@
+"""Shared helpers: build the warehouse on a raw data directory into a temporary DuckDB file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+
+from segment_warehouse.dbt_runner import DbtRun, run_dbt
+
+
+@dataclass
+class Warehouse:
+    """A DuckDB file built by dbt from one raw data directory."""
+
+    database: Path
+    raw_dir: Path
+    run: DbtRun
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run a read-only query against the built warehouse."""
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            return connection.sql(sql).df()
+
+
+def build_warehouse(
+    raw_dir: Path,
+    work_dir: Path,
+    *,
+    variables: Mapping[str, Any] | None = None,
+    check: bool = True,
+    command: str = "build",
+) -> Warehouse:
+    """Run ``dbt <command>`` on the test target with raw data from ``raw_dir``."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    database = work_dir / "warehouse.duckdb"
+    run = run_dbt(
+        [command],
+        target="test",
+        variables={"raw_data_dir": str(raw_dir), **(variables or {})},
+        env={"SEGMENT_WAREHOUSE_TEST_DB": str(database)},
+        target_path=work_dir / "target",
+        log_path=work_dir / "logs",
+        check=check,
+    )
+    return Warehouse(database=database, raw_dir=raw_dir, run=run)
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated dataset with planted behaviours and 2 % bad rows."""
+    from segment_warehouse.demo_data import generate
+
+    out_dir = tmp_path_factory.mktemp("demo")
+    generate(out_dir, customers=3000, seed=7, fmt="parquet", bad_row_share=0.02)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The warehouse built from ``demo_dataset`` with default vars."""
+    return build_warehouse(demo_dataset / "raw", tmp_path_factory.mktemp("demo_build"))
+
+
+@pytest.fixture(scope="session")
+def read_truth(demo_dataset: Path) -> Callable[[str], pd.DataFrame]:
+    """Reader for the generator's ground-truth files (never read by any model)."""
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_parquet(demo_dataset / "ground_truth" / f"{name}.parquet")
+
+    return read
