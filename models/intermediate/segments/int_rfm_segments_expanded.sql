@@ -8,23 +8,8 @@ rfm_segments as (
     select * from {{ ref('rfm_segments') }}
 ),
 
-scores as (
-    {%- for score in range(1, 6) %}
-        select {{ score }} as score
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
-),
-
 score_combinations as (
-    select
-        recency.score as recency_score,
-        frequency.score as frequency_score,
-        monetary.score as monetary_score
-    from scores as recency
-    cross join scores as frequency
-    cross join scores as monetary
+    {{ score_combinations() }}
 ),
 
 matches as (
