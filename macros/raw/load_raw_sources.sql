@@ -1,7 +1,8 @@
 {#-
     Publishes every source table of this project as a view in var('raw_schema') whose
     columns are exactly the contract's columns (models/staging/*/_*__sources.yml), all
-    as text, plus _raw_location (where the rows were read from).
+    as text, plus _raw_location (where the rows were read from) and _raw_row_number
+    (1 for the first data row of the file or table, in storage order).
 
     For each table, in order:
       1. a file <raw_data_dir>/<table>.parquet, .csv or .csv.gz (DuckDB only);
@@ -51,6 +52,7 @@
                 {%- do select_list.append('cast(null as ' ~ dbt.type_string() ~ ') as ' ~ column.name) -%}
             {%- endfor -%}
             {%- do select_list.append("cast('absent' as " ~ dbt.type_string() ~ ") as _raw_location") -%}
+            {%- do select_list.append("cast(null as " ~ dbt.type_bigint() ~ ") as _raw_row_number") -%}
             {%- set view_sql = 'select ' ~ select_list | join(', ') ~ ' where 1 = 0' -%}
             {%- do log('raw ' ~ table_name ~ ': absent (optional), empty view', info=true) -%}
         {%- else -%}
@@ -79,6 +81,7 @@
                 ) }}
             {%- endif -%}
             {%- do select_list.append("cast('" ~ found.location ~ "' as " ~ dbt.type_string() ~ ") as _raw_location") -%}
+            {%- do select_list.append(segment_warehouse.raw_row_number() ~ ' as _raw_row_number') -%}
             {%- set view_sql = 'select ' ~ select_list | join(', ') ~ ' from ' ~ found.reader -%}
             {%- do log('raw ' ~ table_name ~ ': ' ~ found.location, info=true) -%}
         {%- endif -%}
@@ -103,18 +106,48 @@
         {%- endif -%}
     {%- endif -%}
     {%- if input_schema -%}
-        {%- set relation = adapter.get_relation(
-            database=target.database, schema=input_schema, identifier=table_name
-        ) -%}
-        {%- if relation is not none -%}
-            {%- set column_names = [] -%}
-            {%- for column in adapter.get_columns_in_relation(relation) -%}
-                {%- do column_names.append(column.name) -%}
-            {%- endfor -%}
-            {{ return({'reader': relation | string, 'location': relation | string, 'columns': column_names}) }}
+        {%- set found_table = segment_warehouse.find_input_table(table_name, input_schema) -%}
+        {%- if found_table is not none -%}
+            {{ return(found_table) }}
         {%- endif -%}
     {%- endif -%}
     {{ return(none) }}
+{% endmacro %}
+
+
+{% macro find_input_table(table_name, input_schema) %}
+    {{ return(adapter.dispatch('find_input_table', 'segment_warehouse')(table_name, input_schema)) }}
+{% endmacro %}
+
+{% macro default__find_input_table(table_name, input_schema) %}
+    {%- set relation = adapter.get_relation(
+        database=target.database, schema=input_schema, identifier=table_name
+    ) -%}
+    {%- if relation is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set column_names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- do column_names.append(column.name) -%}
+    {%- endfor -%}
+    {{ return({'reader': relation | string, 'location': relation | string, 'columns': column_names}) }}
+{% endmacro %}
+
+{#- Looked up with plain queries: dbt's relation cache would open a transaction that
+    is rolled back at the end of the hook, taking the new views with it. -#}
+{% macro duckdb__find_input_table(table_name, input_schema) %}
+    {%- set found = run_query(
+        "select table_name from information_schema.tables where table_schema = '"
+        ~ input_schema ~ "' and table_name = '" ~ table_name ~ "' and table_catalog = current_database()"
+    ) -%}
+    {%- if found.rows | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set relation = api.Relation.create(
+        database=target.database, schema=input_schema, identifier=table_name
+    ) -%}
+    {%- set described = run_query('describe select * from ' ~ relation) -%}
+    {{ return({'reader': relation | string, 'location': relation | string, 'columns': described.columns[0].values() | list}) }}
 {% endmacro %}
 
 
@@ -160,4 +193,20 @@
     {%- set described = run_query('describe select * from ' ~ reader) -%}
     {%- set column_names = described.columns[0].values() | list -%}
     {{ return({'reader': reader, 'location': path, 'columns': column_names}) }}
+{% endmacro %}
+
+
+{#- Position of each row in its file or table, in the order the engine stores it. -#}
+{% macro raw_row_number() %}
+    {{ return(adapter.dispatch('raw_row_number', 'segment_warehouse')()) }}
+{% endmacro %}
+
+{#- DuckDB reads a file or table in storage order (insertion order is preserved), so
+    this numbers rows as they appear in the file. -#}
+{% macro default__raw_row_number() %}
+    {{ return('row_number() over ()') }}
+{% endmacro %}
+
+{% macro spark__raw_row_number() %}
+    {{ return('monotonically_increasing_id()') }}
 {% endmacro %}

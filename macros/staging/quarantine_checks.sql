@@ -53,14 +53,14 @@
     ]) }}
 {%- endmacro %}
 
-{#- Keeps the first of several valid rows sharing a key (ordered by the raw row, so the
-    choice is deterministic) and marks the others duplicate_key. -#}
+{#- Numbers the valid rows sharing a key in file order: 1 is staged, the later ones are
+    marked duplicate_key. Expects raw_row_number (position in the raw table). -#}
 {% macro key_occurrence(key_columns) -%}
     case
         when row_reason is null
             then row_number() over (
                 partition by {{ key_columns | join(', ') }}, row_reason is null
-                order by raw_row
+                order by raw_row_number
             )
     end
 {%- endmacro %}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import yaml
+
 from segment_warehouse.contract import PROJECT_DIR, load_contract, readme_section, render_markdown
 
 
@@ -30,3 +34,17 @@ def test_contract_types_are_known() -> None:
     for table in load_contract():
         for column in table.columns:
             assert column.type in known, (table.name, column.name, column.type)
+
+
+def test_every_macro_is_documented() -> None:
+    defined = set()
+    for path in (PROJECT_DIR / "macros").rglob("*.sql"):
+        for match in re.finditer(r"\{%-?\s*(macro|test)\s+(\w+)\(", path.read_text()):
+            prefix = "test_" if match.group(1) == "test" else ""
+            defined.add(prefix + match.group(2))
+    documented = {
+        macro["name"]
+        for macro in yaml.safe_load((PROJECT_DIR / "macros" / "_macros.yml").read_text())["macros"]
+    }
+    assert defined - documented == set(), "undocumented macros"
+    assert documented - defined == set(), "documented macros that do not exist"

@@ -306,3 +306,48 @@ def test_earlier_as_of_date_ignores_later_data(demo_warehouse: Warehouse, tmp_pa
     assert later_orders > 0  # facts keep history; the customer view ignores it
     full = demo_warehouse.query("select count(*) as n from marts.dim_customers")["n"].iloc[0]
     assert facts["customers"] < full
+
+
+def test_tables_already_in_the_database_are_read_from_raw_input_schema(tmp_path: Path) -> None:
+    database = tmp_path / "build" / "warehouse.duckdb"
+    database.parent.mkdir(parents=True)
+    orders_csv = DATA_DIR / "bad_rows" / "orders.csv"
+    with duckdb.connect(str(database)) as connection:
+        connection.sql("create schema landing")
+        connection.sql(
+            "create table landing.orders as "
+            f"select * from read_csv('{orders_csv}', all_varchar = true)"
+        )
+        # column names are matched case-insensitively; absent optional columns are null
+        connection.sql(
+            "create table landing.customers as select customer_id as Customer_ID, email "
+            f"from read_csv('{DATA_DIR / 'bad_rows' / 'customers.csv'}', all_varchar = true)"
+        )
+    empty_dir = tmp_path / "no_files"
+    empty_dir.mkdir()
+    warehouse = build_warehouse(
+        empty_dir,
+        tmp_path / "build",
+        variables={"raw_input_schema": "landing", "load_timestamp": "2025-01-01 00:00:00"},
+    )
+    assert not warehouse.run.failed_nodes()
+    locations = warehouse.query(
+        "select distinct raw_location from marts.quarantined_rows order by 1"
+    )["raw_location"].tolist()
+    assert locations == ['"warehouse"."landing"."customers"', '"warehouse"."landing"."orders"']
+    staged = warehouse.query("select order_id from staging.stg_shop__orders order by 1")
+    assert staged["order_id"].tolist() == ["o1", "o13", "o2"]
+
+
+def test_two_files_for_one_table_are_refused(tmp_path: Path) -> None:
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    shutil.copy(DATA_DIR / "bad_rows" / "orders.csv", raw_dir / "orders.csv")
+    with duckdb.connect() as connection:
+        connection.sql(
+            f"copy (select * from read_csv('{raw_dir / 'orders.csv'}')) "
+            f"to '{raw_dir / 'orders.parquet'}' (format parquet)"
+        )
+    warehouse = build_warehouse(raw_dir, tmp_path / "build", check=False)
+    assert not warehouse.run.success
+    assert "has more than one file" in warehouse.run.output

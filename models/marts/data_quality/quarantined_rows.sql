@@ -23,7 +23,8 @@ with
             quarantine_reason,
             quarantine_detail,
             raw_row,
-            raw_location
+            raw_location,
+            raw_row_number
         from {{ ref(base_model) }}
         where quarantine_reason is not null
     ),

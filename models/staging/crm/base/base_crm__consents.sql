@@ -41,7 +41,8 @@ parsed as (
         {{ clean_text('recorded_at') }} as recorded_at_text,
         {{ parse_timestamp('recorded_at') }} as recorded_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -72,12 +73,29 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['consent_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        consent_id,
+        customer_id,
+        channel,
+        purpose,
+        status,
+        collection_point,
+        recorded_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

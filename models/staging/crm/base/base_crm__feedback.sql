@@ -45,7 +45,8 @@ parsed as (
         {{ clean_text('resolved_at') }} as resolved_at_text,
         {{ parse_timestamp('resolved_at') }} as resolved_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -76,12 +77,31 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['feedback_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        feedback_id,
+        customer_id,
+        order_id,
+        feedback_type,
+        comment,
+        nps_score,
+        rating,
+        submitted_at,
+        resolved_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

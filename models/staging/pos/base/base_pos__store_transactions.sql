@@ -57,7 +57,8 @@ parsed as (
         {{ clean_text('transacted_at') }} as transacted_at_text,
         {{ parse_timestamp('transacted_at') }} as transacted_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -94,12 +95,33 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['transaction_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        transaction_id,
+        store_id,
+        loyalty_card_id,
+        customer_id,
+        currency_code,
+        coupon_code,
+        amount,
+        discount_amount,
+        amount_reporting,
+        discount_amount_reporting,
+        transacted_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {# One row per customer_id seen in the raw customers table, and whether any of its rows
     was staged. Other sources check their customer references against it. -#}
 with

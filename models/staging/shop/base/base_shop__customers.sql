@@ -48,7 +48,8 @@ parsed as (
         {{ clean_text('signed_up_at') }} as signed_up_at_text,
         {{ parse_timestamp('signed_up_at') }} as signed_up_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -67,12 +68,40 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['customer_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        customer_id,
+        email,
+        phone,
+        first_name,
+        last_name,
+        gender,
+        country,
+        region,
+        city,
+        postcode,
+        locale,
+        loyalty_card_id,
+        company_name,
+        company_industry,
+        company_size,
+        is_guest,
+        birth_date,
+        signed_up_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

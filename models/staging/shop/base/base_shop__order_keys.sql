@@ -1,5 +1,3 @@
-{{ config(materialized='table') }}
-
 {# One row per order_id seen in the raw orders table: whether any of its rows was
     staged, and the staged row's currency, which its lines and refunds are priced in, and its amount. -#}
 with

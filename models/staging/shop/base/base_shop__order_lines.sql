@@ -69,7 +69,8 @@ parsed as (
         {{ clean_text('discount_amount') }} as discount_amount_text,
         {{ parse_decimal('discount_amount') }} as discount_amount,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -106,12 +107,30 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['order_line_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        order_line_id,
+        order_id,
+        product_id,
+        currency_code,
+        quantity,
+        unit_price,
+        discount_amount,
+        to_reporting_rate,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

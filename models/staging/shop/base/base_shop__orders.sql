@@ -62,7 +62,8 @@ parsed as (
         {{ clean_text('updated_at') }} as updated_at_text,
         {{ parse_timestamp('updated_at') }} as updated_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -99,12 +100,34 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['order_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        currency_code,
+        channel,
+        coupon_code,
+        amount,
+        discount_amount,
+        amount_reporting,
+        discount_amount_reporting,
+        to_reporting_rate,
+        ordered_at,
+        updated_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

@@ -24,7 +24,8 @@ parsed as (
         {{ clean_text('list_price') }} as list_price_text,
         {{ parse_decimal('list_price') }} as list_price,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -43,12 +44,28 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['product_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        product_id,
+        product_name,
+        category,
+        subcategory,
+        brand,
+        list_price,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

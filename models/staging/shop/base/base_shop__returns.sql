@@ -52,7 +52,8 @@ parsed as (
         {{ clean_text('returned_at') }} as returned_at_text,
         {{ parse_timestamp('returned_at') }} as returned_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -93,12 +94,30 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['return_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        return_id,
+        order_id,
+        order_line_id,
+        currency_code,
+        return_reason,
+        refund_amount,
+        refund_amount_reporting,
+        returned_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

@@ -40,7 +40,8 @@ parsed as (
         {{ clean_text('started_at') }} as started_at_text,
         {{ parse_timestamp('started_at') }} as started_at,
         raw_row,
-        _raw_location as raw_location
+        _raw_location as raw_location,
+        _raw_row_number as raw_row_number
     from source
 ),
 
@@ -71,12 +72,32 @@ keyed as (
     from checked
 ),
 
-final as (
+resolved as (
     select
         *,
         {{ final_quarantine_reason() }} as quarantine_reason,
         {{ final_quarantine_detail(['session_id']) }} as quarantine_detail
     from keyed
+),
+
+final as (
+    select
+        session_id,
+        anonymous_id,
+        customer_id,
+        order_id,
+        device_type,
+        operating_system,
+        browser,
+        traffic_source,
+        page_views,
+        started_at,
+        quarantine_reason,
+        quarantine_detail,
+        case when quarantine_reason is not null then raw_row end as raw_row,
+        raw_location,
+        raw_row_number
+    from resolved
 )
 
 select * from final

@@ -1,0 +1,219 @@
+"""Measure demo-data generation and ``dbt build`` at several sizes; write BENCHMARKS.md.
+
+Every size is generated, then built into its own DuckDB file with the dev profile, each
+step in a child process whose peak resident memory is read with ``os.wait4``. Figures from
+one run are compared as ratios (seconds per million rows, time growth against data growth),
+which survive a noisy machine better than absolute seconds.
+
+    python scripts/benchmark.py                       # 100k and 1M customers
+    python scripts/benchmark.py --sizes 10000 100000  # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+BIN_DIR = Path(sys.executable).parent
+
+
+@dataclass
+class StepResult:
+    """Wall time and peak memory of one child process."""
+
+    seconds: float
+    peak_rss_mib: float
+
+
+@dataclass
+class SizeResult:
+    """Everything measured for one dataset size."""
+
+    customers: int
+    raw_rows: dict[str, int] = field(default_factory=dict)
+    generate: StepResult | None = None
+    build: StepResult | None = None
+    slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    database_mib: float = 0.0
+    mart_rows: dict[str, int] = field(default_factory=dict)
+
+
+def run_measured(command: list[str], env: dict[str, str], log: Path) -> StepResult:
+    """Run a command, wait for it with wait4 and return wall time and peak RSS."""
+    with log.open("w") as log_file:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed; see {log}")
+    return StepResult(seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024)
+
+
+def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
+    """Generate and build one size; collect timings, memory and row counts."""
+    result = SizeResult(customers=customers)
+    data_dir = work_dir / f"data_{customers}"
+    database = work_dir / f"warehouse_{customers}.duckdb"
+    target_dir = work_dir / f"target_{customers}"
+    for path in (data_dir, target_dir):
+        shutil.rmtree(path, ignore_errors=True)
+    database.unlink(missing_ok=True)
+    env = {
+        **os.environ,
+        "SEGMENT_WAREHOUSE_DB": str(database),
+        "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(data_dir / "raw"),
+        "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
+        "DBT_USE_COLORS": "false",
+    }
+    result.generate = run_measured(
+        [
+            sys.executable,
+            "scripts/generate_demo_data.py",
+            "--customers",
+            str(customers),
+            "--seed",
+            str(seed),
+            "--out",
+            str(data_dir),
+        ],
+        env,
+        work_dir / f"generate_{customers}.log",
+    )
+    result.build = run_measured(
+        [str(BIN_DIR / "dbt"), "build", "--target", "dev", "--target-path", str(target_dir)],
+        env,
+        work_dir / f"build_{customers}.log",
+    )
+    run_results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    model_times = [
+        (item["unique_id"].split(".")[-1], item["execution_time"])
+        for item in run_results
+        if item["unique_id"].startswith("model.")
+    ]
+    result.slowest_models = sorted(model_times, key=lambda pair: -pair[1])[:6]
+    result.database_mib = database.stat().st_size / 2**20
+    with duckdb.connect(str(database), read_only=True) as connection:
+        for row in connection.sql(
+            "select table_name, raw_rows from marts.raw_row_reconciliation"
+        ).fetchall():
+            result.raw_rows[row[0]] = row[1]
+        for mart in ("dim_customers", "fct_orders", "quarantined_rows"):
+            count_query = f"select count(*) from marts.{mart}"
+            result.mart_rows[mart] = connection.sql(count_query).fetchall()[0][0]
+    shutil.rmtree(data_dir, ignore_errors=True)
+    database.unlink(missing_ok=True)
+    return result
+
+
+def render(results: list[SizeResult], started: datetime) -> str:
+    """Render the measurements as Markdown."""
+    lines = [
+        "# Benchmarks",
+        "",
+        "Measured by `make benchmark` (`scripts/benchmark.py`) in one run on "
+        f"{started:%Y-%m-%d}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"DuckDB {duckdb.__version__}. Each size is generated with the demo generator "
+        "(seed 42, 1 % bad rows) and built with `dbt build --target dev` (all models, seeds, "
+        "data tests and unit tests) into a fresh DuckDB file. Peak memory is the child "
+        "process's maximum resident set size. Absolute seconds vary between machines and "
+        "runs; the ratios between rows of one run are the figures to compare.",
+        "",
+        "| customers | raw rows | order lines | generate s | build s | build s per M raw rows "
+        "| generate peak MiB | build peak MiB | warehouse MiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        raw_total = sum(result.raw_rows.values())
+        assert result.generate is not None and result.build is not None
+        lines.append(
+            f"| {result.customers:,} | {raw_total:,} | {result.raw_rows.get('order_lines', 0):,} "
+            f"| {result.generate.seconds:.1f} | {result.build.seconds:.1f} "
+            f"| {result.build.seconds / (raw_total / 1e6):.1f} "
+            f"| {result.generate.peak_rss_mib:,.0f} | {result.build.peak_rss_mib:,.0f} "
+            f"| {result.database_mib:,.0f} |"
+        )
+    lines.append("")
+    if len(results) > 1:
+        lines.append("## Scaling")
+        lines.append("")
+        lines.append(
+            "| from → to | data factor | generate time factor | build time factor "
+            "| build memory factor |"
+        )
+        lines.append("| --- | --- | --- | --- | --- |")
+        for smaller, larger in itertools.pairwise(results):
+            assert smaller.build and larger.build and smaller.generate and larger.generate
+            data_ratio = sum(larger.raw_rows.values()) / sum(smaller.raw_rows.values())
+            lines.append(
+                f"| {smaller.customers:,} → {larger.customers:,} | {data_ratio:.1f} "
+                f"| {larger.generate.seconds / smaller.generate.seconds:.1f} "
+                f"| {larger.build.seconds / smaller.build.seconds:.1f} "
+                f"| {larger.build.peak_rss_mib / smaller.build.peak_rss_mib:.1f} |"
+            )
+        lines.append("")
+        lines.append(
+            "A build-time factor below the data factor means fixed costs (dbt start-up, "
+            "parsing, seeds, the many small tests) still weigh at the smaller size."
+        )
+        lines.append("")
+    largest = results[-1]
+    lines.append(f"## Where the time goes at {largest.customers:,} customers")
+    lines.append("")
+    lines.append("| model | seconds | share of build |")
+    lines.append("| --- | --- | --- |")
+    assert largest.build is not None
+    for name, seconds in largest.slowest_models:
+        lines.append(f"| `{name}` | {seconds:.1f} | {seconds / largest.build.seconds:.0%} |")
+    lines.append("")
+    lines.append(f"## Rows at {largest.customers:,} customers")
+    lines.append("")
+    lines.append("| table | rows |")
+    lines.append("| --- | --- |")
+    for name, rows in sorted(largest.raw_rows.items()):
+        lines.append(f"| raw `{name}` | {rows:,} |")
+    for name, rows in largest.mart_rows.items():
+        lines.append(f"| `marts.{name}` | {rows:,} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and write BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work-dir", type=Path, default=PROJECT_DIR / "data" / "benchmark")
+    parser.add_argument("--output", type=Path, default=PROJECT_DIR / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    started = datetime.now(UTC)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for customers in sorted(args.sizes):
+        print(f"benchmark: {customers:,} customers …", flush=True)
+        result = measure_size(customers, args.work_dir, args.seed)
+        assert result.build is not None
+        print(f"  build {result.build.seconds:.1f} s, peak {result.build.peak_rss_mib:,.0f} MiB")
+        results.append(result)
+    args.output.write_text(render(results, started))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
