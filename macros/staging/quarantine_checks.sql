@@ -53,16 +53,19 @@
     ]) }}
 {%- endmacro %}
 
-{#- Numbers the valid rows sharing a key in file order: 1 is staged, the later ones are
-    marked duplicate_key. Expects raw_row_number (position in the raw table). -#}
-{% macro key_occurrence(key_columns) -%}
-    case
-        when row_reason is null
-            then row_number() over (
-                partition by {{ key_columns | join(', ') }}, row_reason is null
-                order by raw_row_number
-            )
-    end
+{#- For each valid row (row_reason is null) of `relation`, its occurrence among the
+    valid rows sharing its key, in file order: 1 is staged, later ones are marked
+    duplicate_key. Only the key and the row position go through the sort, so wide rows
+    are never sorted; join the result back on raw_row_number. -#}
+{% macro key_occurrences(relation, key_columns) -%}
+    select
+        raw_row_number,
+        row_number() over (
+            partition by {{ key_columns | join(', ') }}
+            order by raw_row_number
+        ) as key_occurrence
+    from {{ relation }}
+    where row_reason is null
 {%- endmacro %}
 
 {#- The reason a row is quarantined: its first failed check, else duplicate_key for a

@@ -1,5 +1,7 @@
 {#- Every raw row that broke the contract, from every source, with the reason. Together
-    with the staged rows it accounts for every raw row (see raw_row_reconciliation). -#}
+    with the staged rows it accounts for every raw row (see raw_row_reconciliation).
+    The raw row itself is fetched back from the raw view by its position, so the base
+    models never carry it for the rows that pass. -#}
 {%- set quarantine_sources = [
     ('shop', 'customers', 'base_shop__customers', 'customer_id'),
     ('shop', 'orders', 'base_shop__orders', 'order_id'),
@@ -19,14 +21,16 @@ with
         select
             '{{ source_name }}' as source_name,
             '{{ table_name }}' as table_name,
-            {{ key_column }} as record_key,
-            quarantine_reason,
-            quarantine_detail,
-            raw_row,
-            raw_location,
-            raw_row_number
-        from {{ ref(base_model) }}
-        where quarantine_reason is not null
+            base_rows.{{ key_column }} as record_key,
+            base_rows.quarantine_reason,
+            base_rows.quarantine_detail,
+            {{ raw_row_json(source_name, table_name, 'raw_rows') }} as raw_row,
+            raw_rows._raw_location as raw_location,
+            base_rows.raw_row_number
+        from {{ ref(base_model) }} as base_rows
+        inner join {{ source(source_name, table_name) }} as raw_rows
+            on base_rows.raw_row_number = raw_rows._raw_row_number
+        where base_rows.quarantine_reason is not null
     ),
 {% endfor %}
 

@@ -16,10 +16,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('crm', 'consents') }} as raw_row
-    from {{ source('crm', 'consents') }}
+    select * from {{ source('crm', 'consents') }}
 ),
 
 customer_keys as (
@@ -40,8 +37,6 @@ parsed as (
         lower({{ clean_text('collection_point') }}) as collection_point,
         {{ clean_text('recorded_at') }} as recorded_at_text,
         {{ parse_timestamp('recorded_at') }} as recorded_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -66,11 +61,17 @@ checked as (
     from referenced
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['consent_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['consent_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -92,8 +93,6 @@ final as (
         recorded_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

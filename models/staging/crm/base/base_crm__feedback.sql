@@ -15,10 +15,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('crm', 'feedback') }} as raw_row
-    from {{ source('crm', 'feedback') }}
+    select * from {{ source('crm', 'feedback') }}
 ),
 
 customer_keys as (
@@ -44,8 +41,6 @@ parsed as (
         {{ parse_timestamp('submitted_at') }} as submitted_at,
         {{ clean_text('resolved_at') }} as resolved_at_text,
         {{ parse_timestamp('resolved_at') }} as resolved_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -70,11 +65,17 @@ checked as (
     from referenced
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['feedback_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['feedback_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -98,8 +99,6 @@ final as (
         resolved_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

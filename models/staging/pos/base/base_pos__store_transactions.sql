@@ -24,10 +24,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('pos', 'store_transactions') }} as raw_row
-    from {{ source('pos', 'store_transactions') }}
+    select * from {{ source('pos', 'store_transactions') }}
 ),
 
 currency_rates as (
@@ -56,8 +53,6 @@ parsed as (
         {{ parse_decimal('discount_amount') }} as discount_amount,
         {{ clean_text('transacted_at') }} as transacted_at_text,
         {{ parse_timestamp('transacted_at') }} as transacted_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -88,11 +83,17 @@ checked as (
     from converted
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['transaction_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['transaction_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -118,8 +119,6 @@ final as (
         transacted_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

@@ -17,10 +17,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('shop', 'customers') }} as raw_row
-    from {{ source('shop', 'customers') }}
+    select * from {{ source('shop', 'customers') }}
 ),
 
 parsed as (
@@ -47,8 +44,6 @@ parsed as (
         {{ parse_date('birth_date') }} as birth_date,
         {{ clean_text('signed_up_at') }} as signed_up_at_text,
         {{ parse_timestamp('signed_up_at') }} as signed_up_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -61,11 +56,17 @@ checked as (
     from parsed
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['customer_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['customer_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -98,8 +99,6 @@ final as (
         signed_up_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

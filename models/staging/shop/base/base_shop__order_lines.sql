@@ -34,10 +34,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('shop', 'order_lines') }} as raw_row
-    from {{ source('shop', 'order_lines') }}
+    select * from {{ source('shop', 'order_lines') }}
 ),
 
 order_keys as (
@@ -68,8 +65,6 @@ parsed as (
         {{ parse_decimal('unit_price') }} as unit_price,
         {{ clean_text('discount_amount') }} as discount_amount_text,
         {{ parse_decimal('discount_amount') }} as discount_amount,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -100,11 +95,17 @@ checked as (
     from referenced
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['order_line_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['order_line_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -127,8 +128,6 @@ final as (
         to_reporting_rate,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

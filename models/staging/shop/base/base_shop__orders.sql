@@ -28,10 +28,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('shop', 'orders') }} as raw_row
-    from {{ source('shop', 'orders') }}
+    select * from {{ source('shop', 'orders') }}
 ),
 
 currency_rates as (
@@ -61,8 +58,6 @@ parsed as (
         {{ parse_timestamp('ordered_at') }} as ordered_at,
         {{ clean_text('updated_at') }} as updated_at_text,
         {{ parse_timestamp('updated_at') }} as updated_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -93,11 +88,17 @@ checked as (
     from converted
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['order_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['order_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -124,8 +125,6 @@ final as (
         updated_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

@@ -8,10 +8,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('shop', 'products') }} as raw_row
-    from {{ source('shop', 'products') }}
+    select * from {{ source('shop', 'products') }}
 ),
 
 parsed as (
@@ -23,8 +20,6 @@ parsed as (
         {{ clean_text('brand') }} as brand,
         {{ clean_text('list_price') }} as list_price_text,
         {{ parse_decimal('list_price') }} as list_price,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -37,11 +32,17 @@ checked as (
     from parsed
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['product_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['product_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -62,8 +63,6 @@ final as (
         list_price,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

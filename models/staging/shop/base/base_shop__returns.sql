@@ -26,10 +26,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('shop', 'returns') }} as raw_row
-    from {{ source('shop', 'returns') }}
+    select * from {{ source('shop', 'returns') }}
 ),
 
 order_keys as (
@@ -51,8 +48,6 @@ parsed as (
         {{ parse_decimal('refund_amount') }} as refund_amount,
         {{ clean_text('returned_at') }} as returned_at_text,
         {{ parse_timestamp('returned_at') }} as returned_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -87,11 +82,17 @@ checked as (
     from converted
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['return_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['return_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -114,8 +115,6 @@ final as (
         returned_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )

@@ -11,10 +11,7 @@
 with
 
 source as (
-    select
-        *,
-        {{ raw_row_json('web', 'web_sessions') }} as raw_row
-    from {{ source('web', 'web_sessions') }}
+    select * from {{ source('web', 'web_sessions') }}
 ),
 
 customer_keys as (
@@ -39,8 +36,6 @@ parsed as (
         {{ parse_integer('page_views') }} as page_views,
         {{ clean_text('started_at') }} as started_at_text,
         {{ parse_timestamp('started_at') }} as started_at,
-        raw_row,
-        _raw_location as raw_location,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -65,11 +60,17 @@ checked as (
     from referenced
 ),
 
+occurrences as (
+    {{ key_occurrences('checked', ['session_id']) }}
+),
+
 keyed as (
     select
-        *,
-        {{ key_occurrence(['session_id']) }} as key_occurrence
+        checked.*,
+        occurrences.key_occurrence
     from checked
+    left join occurrences
+        on checked.raw_row_number = occurrences.raw_row_number
 ),
 
 resolved as (
@@ -94,8 +95,6 @@ final as (
         started_at,
         quarantine_reason,
         quarantine_detail,
-        case when quarantine_reason is not null then raw_row end as raw_row,
-        raw_location,
         raw_row_number
     from resolved
 )
