@@ -43,6 +43,8 @@ def load_contract(project_dir: Path = PROJECT_DIR) -> list[ContractTable]:
     for path in sorted(project_dir.glob(SOURCES_GLOB)):
         document = yaml.safe_load(path.read_text())
         for source in document["sources"]:
+            if not source.get("meta", {}).get("raw_contract", False):
+                continue
             for table in source["tables"]:
                 meta = table.get("meta", {})
                 columns = tuple(

@@ -25,8 +25,11 @@
 
     {%- set contract_sources = [] -%}
     {%- for node in graph.sources.values() if node.package_name == project_name -%}
-        {%- do contract_sources.append(node) -%}
+        {%- if node.source_meta.get('raw_contract', false) -%}
+            {%- do contract_sources.append(node) -%}
+        {%- endif -%}
     {%- endfor -%}
+    {%- do segment_warehouse.create_rejected_lines_table(raw_schema) -%}
 
     {%- for node in contract_sources | sort(attribute='name') -%}
         {%- set table_name = node.name -%}
@@ -90,6 +93,9 @@
             database=target.database, schema=raw_schema, identifier=table_name, type='view'
         ) -%}
         {%- do run_query('create or replace view ' ~ view_relation ~ ' as ' ~ view_sql) -%}
+        {%- if found is not none and found.get('rejects_table') -%}
+            {%- do segment_warehouse.record_rejected_lines(raw_schema, node.source_name, table_name, found) -%}
+        {%- endif -%}
     {%- endfor -%}
 
     {{ return('select 1 as raw_sources_loaded') }}
@@ -188,11 +194,18 @@
     {%- if file_format == 'parquet' -%}
         {%- set reader = "read_parquet('" ~ path ~ "')" -%}
     {%- else -%}
-        {%- set reader = "read_csv('" ~ path ~ "', header = true, all_varchar = true)" -%}
+        {%- set rejects_table = 'segment_warehouse_rejects_' ~ table_name -%}
+        {%- set reader = "read_csv('" ~ path ~ "', header = true, all_varchar = true, store_rejects = true, "
+            ~ "rejects_table = '" ~ rejects_table ~ "', rejects_scan = '" ~ rejects_table ~ "_scans')" -%}
     {%- endif -%}
     {%- set described = run_query('describe select * from ' ~ reader) -%}
     {%- set column_names = described.columns[0].values() | list -%}
-    {{ return({'reader': reader, 'location': path, 'columns': column_names}) }}
+    {{ return({
+        'reader': reader,
+        'location': path,
+        'columns': column_names,
+        'rejects_table': rejects_table if file_format == 'csv' else none,
+    }) }}
 {% endmacro %}
 
 
@@ -209,4 +222,47 @@
 
 {% macro spark__raw_row_number() %}
     {{ return('monotonically_increasing_id()') }}
+{% endmacro %}
+
+
+{#- raw._rejected_lines: lines of raw CSV files that could not be split into the
+    file's columns (too many or too few fields, broken quoting). They are skipped by the
+    raw views and quarantined as malformed_line, so nothing is lost. -#}
+{% macro create_rejected_lines_table(raw_schema) %}
+    {%- set relation = api.Relation.create(
+        database=target.database, schema=raw_schema, identifier='_rejected_lines'
+    ) -%}
+    {%- do run_query(
+        'create or replace table ' ~ relation ~ ' as select'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as source_name,'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as table_name,'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_location,'
+        ~ ' cast(null as ' ~ dbt.type_bigint() ~ ') as line_number,'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_line,'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as error_message'
+        ~ ' where 1 = 0'
+    ) -%}
+{% endmacro %}
+
+{#- Reads a CSV file once in full so DuckDB records the lines it rejects, and copies
+    them, one row per line, into raw._rejected_lines. -#}
+{% macro record_rejected_lines(raw_schema, source_name, table_name, found) %}
+    {%- set rejects = found.rejects_table -%}
+    {%- do run_query('drop table if exists ' ~ rejects) -%}
+    {%- do run_query('drop table if exists ' ~ rejects ~ '_scans') -%}
+    {%- do run_query('select count(*) from ' ~ found.reader) -%}
+    {%- do run_query(
+        'insert into ' ~ raw_schema ~ '._rejected_lines '
+        ~ "select '" ~ source_name ~ "', '" ~ table_name ~ "', '" ~ found.location ~ "', line, min(csv_line), "
+        ~ "string_agg(distinct error_type || ': ' || error_message, '; ' order by error_type || ': ' || error_message) "
+        ~ 'from ' ~ rejects ~ ' group by line'
+    ) -%}
+    {%- set counted = run_query(
+        'select count(*) from ' ~ raw_schema ~ "._rejected_lines where table_name = '" ~ table_name ~ "'"
+    ).columns[0].values()[0] -%}
+    {%- if counted > 0 -%}
+        {%- do log('raw ' ~ table_name ~ ': ' ~ counted ~ ' malformed line(s) quarantined', info=true) -%}
+    {%- endif -%}
+    {%- do run_query('drop table if exists ' ~ rejects) -%}
+    {%- do run_query('drop table if exists ' ~ rejects ~ '_scans') -%}
 {% endmacro %}

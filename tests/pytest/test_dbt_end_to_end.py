@@ -316,7 +316,7 @@ def test_tables_already_in_the_database_are_read_from_raw_input_schema(tmp_path:
         connection.sql("create schema landing")
         connection.sql(
             "create table landing.orders as "
-            f"select * from read_csv('{orders_csv}', all_varchar = true)"
+            f"select * from read_csv('{orders_csv}', all_varchar = true, store_rejects = true)"
         )
         # column names are matched case-insensitively; absent optional columns are null
         connection.sql(

@@ -30,6 +30,8 @@ def _source_columns() -> dict[str, list[dict]]:
     columns = {}
     for path in sorted((PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml")):
         for source in yaml.safe_load(path.read_text())["sources"]:
+            if not source.get("meta", {}).get("raw_contract", False):
+                continue
             for table in source["tables"]:
                 columns[table["name"]] = table["columns"]
     return columns

@@ -34,13 +34,26 @@ with
     ),
 {% endfor %}
 
+malformed_lines as (
+    -- lines of CSV files that could not even be split into columns
+    select
+        source_name,
+        table_name,
+        cast(null as {{ dbt.type_string() }}) as record_key,
+        'malformed_line' as quarantine_reason,
+        error_message as quarantine_detail,
+        raw_line as raw_row,
+        raw_location,
+        line_number as raw_row_number
+    from {{ source('loader', 'rejected_lines') }}
+),
+
 unioned as (
     {% for source_name, table_name, base_model, key_column in quarantine_sources %}
         select * from {{ table_name }}_quarantined
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+        union all
     {% endfor %}
+    select * from malformed_lines
 ),
 
 final as (

@@ -1,5 +1,6 @@
-{#- Per raw table: rows read, rows staged, rows quarantined. Nothing is lost when
-    raw_rows = staged_rows + quarantined_rows on every line. -#}
+{#- Per raw table: rows read (including CSV lines too malformed to split into columns),
+    rows staged, rows quarantined. Nothing is lost when raw_rows = staged_rows +
+    quarantined_rows on every line. -#}
 {%- set reconciled_tables = [
     ('shop', 'customers', 'stg_shop__customers'),
     ('shop', 'orders', 'stg_shop__orders'),
@@ -27,17 +28,35 @@ quarantined_counts as (
     group by source_name, table_name
 ),
 
-raw_counts as (
+readable_counts as (
     {% for source_name, table_name, staging_model in reconciled_tables %}
         select
             '{{ source_name }}' as source_name,
             '{{ table_name }}' as table_name,
-            count(*) as raw_rows
+            count(*) as readable_rows
         from {{ source(source_name, table_name) }}
         {%- if not loop.last %}
             union all
         {%- endif %}
     {% endfor %}
+),
+
+malformed_counts as (
+    select
+        table_name,
+        count(*) as malformed_lines
+    from {{ source('loader', 'rejected_lines') }}
+    group by table_name
+),
+
+raw_counts as (
+    select
+        readable_counts.source_name,
+        readable_counts.table_name,
+        readable_counts.readable_rows + coalesce(malformed_counts.malformed_lines, 0) as raw_rows
+    from readable_counts
+    left join malformed_counts
+        on readable_counts.table_name = malformed_counts.table_name
 ),
 
 staged_counts as (
