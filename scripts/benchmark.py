@@ -169,7 +169,9 @@ def render(results: list[SizeResult], started: datetime) -> str:
         lines.append("")
         lines.append(
             "A build-time factor below the data factor means fixed costs (dbt start-up, "
-            "parsing, seeds, the many small tests) still weigh at the smaller size."
+            "parsing, seeds, the many small tests) still weigh at the smaller size; one above "
+            "it means the build outgrew DuckDB's memory limit (half the RAM by default, "
+            "`SEGMENT_WAREHOUSE_MEMORY_LIMIT`) and sorted and joined partly on disk."
         )
         lines.append("")
     largest = results[-1]
