@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
+from segment_warehouse.contract import load_contract
 from segment_warehouse.demo_data import TABLES, generate, holiday_windows, main
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -25,19 +25,8 @@ REFERENCE_REASONS = {"unknown_customer", "unknown_order", "unknown_product"}
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
-def _source_columns() -> dict[str, list[dict]]:
-    """Columns (with meta) of every raw table, read from the sources YAML files."""
-    columns = {}
-    for path in sorted((PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml")):
-        for source in yaml.safe_load(path.read_text())["sources"]:
-            if not source.get("meta", {}).get("raw_contract", False):
-                continue
-            for table in source["tables"]:
-                columns[table["name"]] = table["columns"]
-    return columns
-
-
-SOURCES = _source_columns()
+#: Columns of every raw table, as the contract in the sources YAML declares them.
+SOURCES = {table.name: table.columns for table in load_contract()}
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +73,7 @@ def _value(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
 
 def _clean(table: str) -> str:
     """Rows of a table whose key is not listed as bad (duplicates dropped)."""
-    key = SOURCES[table][0]["name"]
+    key = SOURCES[table][0].name
     return f"""(
         select distinct * from {table}
         where {key} is not null and {key} not in (
@@ -97,9 +86,8 @@ def _clean(table: str) -> str:
 def _defect_checks(table: str) -> Iterator[tuple[str, str]]:
     """(reason, SQL predicate) for every row-level defect, derived from the contract."""
     for column in SOURCES[table]:
-        name, meta = column["name"], column["meta"]
-        kind = meta["type"]
-        if meta.get("required"):
+        name, kind = column.name, column.type
+        if column.required:
             yield "missing_value", f"{name} is null"
         if kind in ("timestamp", "date"):
             yield "invalid_value", f"{name} is not null and try_cast({name} as timestamptz) is null"
@@ -135,7 +123,7 @@ def _defect_checks(table: str) -> Iterator[tuple[str, str]]:
 
 def _found_defects(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
     """(key, reason, number of defects on the row) for rows with a row-level defect."""
-    key = SOURCES[table][0]["name"]
+    key = SOURCES[table][0].name
     checks = list(_defect_checks(table))
     flags = ", ".join(f"coalesce({sql}, false) as f{i}" for i, (_, sql) in enumerate(checks))
     reasons = " || ".join(
@@ -180,7 +168,7 @@ def _ts(column: str) -> str:
 def test_columns_match_the_sources_yaml(dataset: Path) -> None:
     assert set(SOURCES) == set(TABLES)
     for table in TABLES:
-        expected = [column["name"] for column in SOURCES[table]]
+        expected = [column.name for column in SOURCES[table]]
         assert pq.read_schema(dataset / "raw" / f"{table}.parquet").names == expected, table
     assert sorted(p.name for p in (dataset / "ground_truth").iterdir()) == [
         "bad_rows.parquet",
@@ -213,7 +201,7 @@ def test_csv_and_parquet_hold_the_same_data(dataset: Path, tmp_path: Path) -> No
     parquet, csv = _connect(dataset), _connect(tmp_path, "csv")
     for table in TABLES:
         header = (tmp_path / "raw" / f"{table}.csv").read_text().split("\n", 1)[0]
-        assert header == ",".join(column["name"] for column in SOURCES[table])
+        assert header == ",".join(column.name for column in SOURCES[table])
         left = parquet.sql(f"select * from {table}").to_arrow_table()
         right = csv.sql(f"select * from {table}").to_arrow_table()
         assert left.equals(right), table
@@ -243,11 +231,11 @@ def test_bad_row_share_zero_plants_nothing(clean_dataset: Path) -> None:
     assert _value(con, "select count(*) from bad_rows") == 0
     for table in TABLES:
         assert _found_defects(con, table) == [], table
-        key = SOURCES[table][0]["name"]
+        key = SOURCES[table][0].name
         duplicates = f"select count(*) - count(distinct {key}) from {table}"
         assert _value(con, duplicates) == 0, table
         for _, column, parent in _references(table):
-            parent_key = SOURCES[parent][0]["name"]
+            parent_key = SOURCES[parent][0].name
             orphans = f"""select count(*) from {table} where {column} is not null
                 and {column} not in (select {parent_key} from {parent})"""
             assert _value(con, orphans) == 0, (table, column)
@@ -257,7 +245,7 @@ def test_bad_row_share_changes_only_the_planted_rows(dataset: Path, clean_datase
     con = _connect(dataset)
     for table in TABLES:
         path = clean_dataset / "raw" / f"{table}.parquet"
-        key = SOURCES[table][0]["name"]
+        key = SOURCES[table][0].name
         differing = f"""
             select count(*) from (
                 (select * from read_parquet('{path}') except select * from {_clean(table)})
@@ -275,9 +263,9 @@ def test_clean_values_follow_the_contract(clean_dataset: Path) -> None:
     end = f"timestamptz '{END} 23:59:59'"
     for table in TABLES:
         for column in SOURCES[table]:
-            if column["meta"]["type"] == "timestamp":
-                latest = _value(con, f"select max({_ts(column['name'])}) <= {end} from {table}")
-                assert latest in (True, None), (table, column["name"])
+            if column.type == "timestamp":
+                latest = _value(con, f"select max({_ts(column.name)}) <= {end} from {table}")
+                assert latest in (True, None), (table, column.name)
     unmapped = """select count(*) from customers where country is not null
         and lower(trim(country)) not in (select country_alias from countries)"""
     assert _value(con, unmapped) == 0
@@ -344,7 +332,7 @@ def test_order_amounts_equal_their_lines(dataset: Path) -> None:
 def test_every_planted_bad_row_is_broken_exactly_once(dataset: Path) -> None:
     con = _connect(dataset)
     for table in TABLES:
-        key = SOURCES[table][0]["name"]
+        key = SOURCES[table][0].name
         planted = _rows(
             con,
             f"select primary_key, reason from bad_rows where table_name = '{table}'",
@@ -369,7 +357,7 @@ def test_every_planted_bad_row_is_broken_exactly_once(dataset: Path) -> None:
         assert sorted(k for (k,) in copies) == listed, table
         # references: every orphan is a listed bad row and vice versa
         for reason, column, parent in _references(table):
-            parent_key = SOURCES[parent][0]["name"]
+            parent_key = SOURCES[parent][0].name
             orphans = _rows(
                 con,
                 f"""select {key} from {table} where {column} is not null
