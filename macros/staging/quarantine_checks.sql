@@ -53,33 +53,40 @@
     ]) }}
 {%- endmacro %}
 
-{#- For each valid row (row_reason is null) of `relation`, its occurrence among the
-    valid rows sharing its key, in file order: 1 is staged, later ones are marked
-    duplicate_key. Only the key and the row position go through the sort, so wide rows
-    are never sorted; join the result back on raw_row_number. -#}
-{% macro key_occurrences(relation, key_columns) -%}
+{#- The checked rows of `relation` with their final quarantine_reason and
+    quarantine_detail: the first failed check (row_reason), else duplicate_key for a
+    valid row whose key an earlier valid row in the file already has, else null (the
+    row is staged). Only the key and the row position go through the sort, so wide rows
+    are never sorted. Expects row_reason, row_reason_detail and raw_row_number. -#}
+{% macro resolve_duplicate_keys(relation, key_columns) -%}
+    {%- set qualified_keys = [] -%}
+    {%- for key in key_columns -%}
+        {%- do qualified_keys.append('checked_rows.' ~ key) -%}
+    {%- endfor -%}
     select
-        raw_row_number,
-        row_number() over (
-            partition by {{ key_columns | join(', ') }}
-            order by raw_row_number
-        ) as key_occurrence
-    from {{ relation }}
-    where row_reason is null
-{%- endmacro %}
-
-{#- The reason a row is quarantined: its first failed check, else duplicate_key for a
-    repeated key, else null (the row is staged). -#}
-{% macro final_quarantine_reason() -%}
-    case when key_occurrence > 1 then 'duplicate_key' else row_reason end
-{%- endmacro %}
-
-{% macro final_quarantine_detail(key_columns) -%}
-    case
-        when key_occurrence > 1
-            then '{{ key_columns | join(", ") }} occurs more than once: ' || {{ key_columns | join(" || ', ' || ") }}
-        else row_reason_detail
-    end
+        checked_rows.*,
+        case
+            when occurrences.key_occurrence > 1 then 'duplicate_key'
+            else checked_rows.row_reason
+        end as quarantine_reason,
+        case
+            when occurrences.key_occurrence > 1
+                then '{{ key_columns | join(", ") }} occurs more than once: '
+                || {{ qualified_keys | join(" || ', ' || ") }}
+            else checked_rows.row_reason_detail
+        end as quarantine_detail
+    from {{ relation }} as checked_rows
+    left join (
+        select
+            raw_row_number,
+            row_number() over (
+                partition by {{ key_columns | join(', ') }}
+                order by raw_row_number
+            ) as key_occurrence
+        from {{ relation }}
+        where row_reason is null
+    ) as occurrences
+        on checked_rows.raw_row_number = occurrences.raw_row_number
 {%- endmacro %}
 
 {#- A reference to a customer that is absent from, or quarantined in, the customers

@@ -61,25 +61,8 @@ checked as (
     from referenced
 ),
 
-occurrences as (
-    {{ key_occurrences('checked', ['consent_id']) }}
-),
-
-keyed as (
-    select
-        checked.*,
-        occurrences.key_occurrence
-    from checked
-    left join occurrences
-        on checked.raw_row_number = occurrences.raw_row_number
-),
-
 resolved as (
-    select
-        *,
-        {{ final_quarantine_reason() }} as quarantine_reason,
-        {{ final_quarantine_detail(['consent_id']) }} as quarantine_detail
-    from keyed
+    {{ resolve_duplicate_keys('checked', ['consent_id']) }}
 ),
 
 final as (

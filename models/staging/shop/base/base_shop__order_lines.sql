@@ -95,25 +95,8 @@ checked as (
     from referenced
 ),
 
-occurrences as (
-    {{ key_occurrences('checked', ['order_line_id']) }}
-),
-
-keyed as (
-    select
-        checked.*,
-        occurrences.key_occurrence
-    from checked
-    left join occurrences
-        on checked.raw_row_number = occurrences.raw_row_number
-),
-
 resolved as (
-    select
-        *,
-        {{ final_quarantine_reason() }} as quarantine_reason,
-        {{ final_quarantine_detail(['order_line_id']) }} as quarantine_detail
-    from keyed
+    {{ resolve_duplicate_keys('checked', ['order_line_id']) }}
 ),
 
 final as (

@@ -32,25 +32,8 @@ checked as (
     from parsed
 ),
 
-occurrences as (
-    {{ key_occurrences('checked', ['product_id']) }}
-),
-
-keyed as (
-    select
-        checked.*,
-        occurrences.key_occurrence
-    from checked
-    left join occurrences
-        on checked.raw_row_number = occurrences.raw_row_number
-),
-
 resolved as (
-    select
-        *,
-        {{ final_quarantine_reason() }} as quarantine_reason,
-        {{ final_quarantine_detail(['product_id']) }} as quarantine_detail
-    from keyed
+    {{ resolve_duplicate_keys('checked', ['product_id']) }}
 ),
 
 final as (
