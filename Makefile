@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs benchmark clean
+.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs registry-docs benchmark clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -25,6 +25,7 @@ help:
 	@echo "make format     apply sqlfluff and ruff fixes"
 	@echo "make docs       dbt docs generate (target/index.html)"
 	@echo "make contract-docs  rewrite the README's raw data contract from the sources YAML"
+	@echo "make registry-docs  rewrite the README's table of segment families from the registry"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 
@@ -69,6 +70,9 @@ docs: $(STAMP)
 
 contract-docs: $(STAMP)
 	$(BIN)/python -m segment_warehouse.contract --write README.md
+
+registry-docs: $(STAMP)
+	$(BIN)/python -m segment_warehouse.registry --write README.md
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py

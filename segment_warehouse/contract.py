@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from segment_warehouse.readme import section_cli
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SOURCES_GLOB = "models/staging/*/_*__sources.yml"
 
@@ -89,37 +91,12 @@ def render_markdown(tables: list[ContractTable]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-START_MARKER = "<!-- contract:start -->"
-END_MARKER = "<!-- contract:end -->"
-
-
-def readme_section(readme_text: str) -> str:
-    """Return the text between the contract markers of the README."""
-    start = readme_text.index(START_MARKER) + len(START_MARKER)
-    end = readme_text.index(END_MARKER)
-    return readme_text[start:end].strip("\n") + "\n"
-
-
-def write_readme_section(readme: Path, markdown: str) -> None:
-    """Replace the README's contract section with ``markdown``."""
-    text = readme.read_text()
-    start = text.index(START_MARKER) + len(START_MARKER)
-    end = text.index(END_MARKER)
-    readme.write_text(text[:start] + "\n" + markdown + text[end:])
+SECTION = "contract"
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print the contract as Markdown, or with ``--write`` refresh the README's section."""
-    import argparse
-
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("--write", type=Path, help="README file whose contract section to replace")
-    args = parser.parse_args(argv)
-    markdown = render_markdown(load_contract())
-    if args.write:
-        write_readme_section(args.write, markdown)
-    else:
-        print(markdown, end="")
+    """Print the section as Markdown, or with ``--write README`` refresh it there."""
+    section_cli(SECTION, lambda: render_markdown(load_contract()), argv)
 
 
 if __name__ == "__main__":

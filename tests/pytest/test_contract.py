@@ -6,12 +6,14 @@ import re
 
 import yaml
 
-from segment_warehouse.contract import PROJECT_DIR, load_contract, readme_section, render_markdown
+from segment_warehouse import registry
+from segment_warehouse.contract import PROJECT_DIR, SECTION, load_contract, render_markdown
+from segment_warehouse.readme import readme_section
 
 
 def test_readme_documents_the_contract_in_the_sources_yaml() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
-    assert readme_section(readme) == render_markdown(load_contract()), (
+    assert readme_section(readme, SECTION) == render_markdown(load_contract()), (
         "README contract section is stale: run `make contract-docs`"
     )
 
@@ -48,3 +50,20 @@ def test_every_macro_is_documented() -> None:
     }
     assert defined - documented == set(), "undocumented macros"
     assert documented - defined == set(), "documented macros that do not exist"
+
+
+def test_readme_documents_every_family_of_the_segment_registry() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    families = registry.load_registry()
+    expected = registry.render_markdown(families, registry.load_project_vars())
+    assert readme_section(readme, registry.SECTION) == expected, (
+        "README registry section is stale: run `make registry-docs`"
+    )
+    for family in families:
+        assert f"`{family['column']}`" in readme, family["family"]
+
+
+def test_registry_rules_render_with_var_defaults() -> None:
+    variables = {"vip_min_spend_percentile": 0.97}
+    rule = "spend_percentile >= {{ var('vip_min_spend_percentile') }}\n and x"
+    assert registry.render_rule(rule, variables) == "spend_percentile >= 0.97 and x"

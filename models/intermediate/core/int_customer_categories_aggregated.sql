@@ -1,6 +1,7 @@
 {#- Product categories bought per customer as of as_of_date: how many, and the one with
-    the highest spend (ties: more items, then the name). Needs order lines; lines of
-    products missing from the catalogue count as 'uncategorised'. -#}
+    the highest spend (ties: more items, then the name) with its share of the customer's
+    line spend. Needs order lines; lines of products missing from the catalogue count as
+    'uncategorised'. -#}
 with
 
 order_lines as (
@@ -42,7 +43,8 @@ ranked as (
             partition by customer_id
             order by spend desc, item_quantity desc, category asc
         ) as category_rank,
-        count(*) over (partition by customer_id) as category_count
+        count(*) over (partition by customer_id) as category_count,
+        sum(spend) over (partition by customer_id) as total_spend
     from customer_category_spend
 ),
 
@@ -50,7 +52,10 @@ final as (
     select
         customer_id,
         category as top_category,
-        category_count
+        category_count,
+        case
+            when total_spend > 0 then cast(spend as {{ type_ratio() }}) / total_spend
+        end as top_category_spend_share
     from ranked
     where category_rank = 1
 )

@@ -1,8 +1,6 @@
-{#- Lifecycle stage of every customer as of as_of_date. The first rule that holds wins:
-    Prospect, New, Reactivated, Active, At risk, Churned (seeds/lifecycle_stages.csv). -#}
-{%- set new_days = var('lifecycle_new_days') | int -%}
-{%- set active_days = var('lifecycle_active_days') | int -%}
-{%- set churn_days = var('lifecycle_churn_days') | int -%}
+{#- Lifecycle stage of every customer as of as_of_date, by the lifecycle family of the
+    segment registry (var segment_families in dbt_project.yml): the first rule that
+    holds wins - Prospect, New, Reactivated, Active, At risk - otherwise Churned. -#}
 
 with
 
@@ -13,14 +11,7 @@ customers as (
 staged as (
     select
         customer_id,
-        case
-            when not has_purchased then 'Prospect'
-            when days_since_first_order < {{ new_days }} then 'New'
-            when days_since_last_reactivation < {{ active_days }} then 'Reactivated'
-            when days_since_last_order < {{ active_days }} then 'Active'
-            when days_since_last_order < {{ churn_days }} then 'At risk'
-            else 'Churned'
-        end as lifecycle_stage,
+        {{ segment_case('lifecycle') }} as lifecycle_stage,
         order_count,
         days_since_first_order,
         days_since_last_order,

@@ -1,15 +1,12 @@
 {#- Recency, frequency and monetary scores (1-5) of every purchaser as of as_of_date,
-    and the RFM segment they map to in seeds/rfm_segments.csv. Scores are relative to
+    and the RFM segment they map to by the rfm family of the segment registry
+    (var segment_families in dbt_project.yml). Scores are relative to
     all purchasers: 1 + floor(5 x share of purchasers with a strictly worse value), so
     ties share a score. Customers without a purchase are 'Prospect' with no scores. -#}
 with
 
 customers as (
     select * from {{ ref('dim_customers') }}
-),
-
-rfm_segment_lookup as (
-    select * from {{ ref('int_rfm_segments_expanded') }}
 ),
 
 purchasers as (
@@ -44,10 +41,7 @@ scored as (
 final as (
     select
         customers.customer_id,
-        case
-            when not customers.has_purchased then 'Prospect'
-            else rfm_segment_lookup.rfm_segment
-        end as rfm_segment,
+        {{ segment_case('rfm') }} as rfm_segment,
         cast(scored.recency_score as {{ dbt.type_string() }})
         || cast(scored.frequency_score as {{ dbt.type_string() }})
         || cast(scored.monetary_score as {{ dbt.type_string() }}) as rfm_cell,
@@ -61,11 +55,6 @@ final as (
     from customers
     left join scored
         on customers.customer_id = scored.customer_id
-    left join rfm_segment_lookup
-        on
-            scored.recency_score = rfm_segment_lookup.recency_score
-            and scored.frequency_score = rfm_segment_lookup.frequency_score
-            and scored.monetary_score = rfm_segment_lookup.monetary_score
 )
 
 select * from final

@@ -1,32 +1,32 @@
-{#- One row per customer, one column per segment family: the stable interface BI tools
-    and later segment families build on. -#}
+{#- One row per customer, one column per segment family of the registry
+    (var segment_families in dbt_project.yml) plus the micro-segment: the stable
+    interface BI tools and later segment families build on. Why a customer is in a
+    segment: customer_segment_assignments. -#}
+{%- set families = segment_families() -%}
+
 with
 
-customers as (
-    select * from {{ ref('dim_customers') }}
+assigned as (
+    select * from {{ ref('int_customer_segments_assigned') }}
 ),
 
-lifecycle as (
-    select * from {{ ref('customer_lifecycle') }}
-),
-
-rfm as (
-    select * from {{ ref('customer_rfm') }}
+micro_segments as (
+    select * from {{ ref('customer_micro_segments') }}
 ),
 
 final as (
     select
-        customers.customer_id,
-        lifecycle.lifecycle_stage,
-        rfm.rfm_segment,
-        rfm.rfm_cell,
-        customers.has_any_marketing_consent,
-        customers.as_of_date
-    from customers
-    left join lifecycle
-        on customers.customer_id = lifecycle.customer_id
-    left join rfm
-        on customers.customer_id = rfm.customer_id
+        assigned.customer_id,
+        {%- for family in families %}
+            assigned.{{ family.column }},
+        {%- endfor %}
+        micro_segments.micro_segment,
+        assigned.rfm_cell,
+        assigned.has_any_marketing_consent,
+        assigned.as_of_date
+    from assigned
+    inner join micro_segments
+        on assigned.customer_id = micro_segments.customer_id
 )
 
 select * from final

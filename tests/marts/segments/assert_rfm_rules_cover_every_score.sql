@@ -1,20 +1,21 @@
 -- Every one of the 125 recency/frequency/monetary score combinations must fall under a
--- rule in seeds/rfm_segments.csv; returns the combinations no rule covers.
+-- rule of the rfm family in the segment registry rather than the fallback (Prospect,
+-- meant for customers without scores); returns the combinations no rule covers.
 with
-
-segment_lookup as (
-    select * from {{ ref('int_rfm_segments_expanded') }}
-),
 
 score_combinations as (
     {{ score_combinations() }}
+),
+
+segmented as (
+    select
+        recency_score,
+        frequency_score,
+        monetary_score,
+        {{ segment_case('rfm') }} as rfm_segment
+    from score_combinations
 )
 
-select score_combinations.*
-from score_combinations
-left join segment_lookup
-    on
-        score_combinations.recency_score = segment_lookup.recency_score
-        and score_combinations.frequency_score = segment_lookup.frequency_score
-        and score_combinations.monetary_score = segment_lookup.monetary_score
-where segment_lookup.rfm_segment is null
+select *
+from segmented
+where rfm_segment = {{ text_literal(segment_family('rfm').fallback.segment if execute else '') }}

@@ -1,0 +1,27 @@
+{#- Every family of the segment registry applied to every customer: per family the
+    segment (column named as in the registry), the priority of the rule that fired and
+    the reason (the family's metrics with their values). Generated from
+    var segment_families in dbt_project.yml; nothing here is family-specific. -#}
+{%- set families = segment_families() -%}
+
+with
+
+features as (
+    select * from {{ ref('int_segment_features') }}
+),
+
+final as (
+    select
+        customer_id,
+        {%- for family in families %}
+            {{ segment_case(family.family) }} as {{ family.column }},
+            {{ segment_rule_priority(family.family) }} as {{ family.family }}_rule_priority,
+            {{ segment_reason(family.family) }} as {{ family.family }}_reason,
+        {%- endfor %}
+        rfm_cell,
+        has_any_marketing_consent,
+        as_of_date
+    from features
+)
+
+select * from final
