@@ -47,6 +47,7 @@ class SizeResult:
     generate: StepResult | None = None
     build: StepResult | None = None
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    segment_seconds: float = 0.0
     database_mib: float = 0.0
     mart_rows: dict[str, int] = field(default_factory=dict)
 
@@ -107,18 +108,51 @@ def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
         if item["unique_id"].startswith("model.")
     ]
     result.slowest_models = sorted(model_times, key=lambda pair: -pair[1])[:6]
+    result.segment_seconds = segment_layer_seconds(target_dir, run_results)
     result.database_mib = database.stat().st_size / 2**20
     with duckdb.connect(str(database), read_only=True) as connection:
         for row in connection.sql(
             "select table_name, raw_rows from marts.raw_row_reconciliation"
         ).fetchall():
             result.raw_rows[row[0]] = row[1]
-        for mart in ("dim_customers", "fct_orders", "quarantined_rows"):
+        for mart in (
+            "dim_customers",
+            "fct_orders",
+            "quarantined_rows",
+            "customer_segment_assignments",
+        ):
             count_query = f"select count(*) from marts.{mart}"
             result.mart_rows[mart] = connection.sql(count_query).fetchall()[0][0]
     shutil.rmtree(data_dir, ignore_errors=True)
     database.unlink(missing_ok=True)
     return result
+
+
+def segment_layer_seconds(target_dir: Path, run_results: list[dict]) -> float:
+    """Seconds spent on the segment layer, summed over nodes.
+
+    The layer is the models under ``models/*/segments/`` (registry families, features,
+    micro-segments, summary, lifecycle, RFM) and the data and unit tests on them. Nodes run
+    two at a time, so this is work, not wall time.
+    """
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
+    segment_models = {
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and "/segments/" in node["original_file_path"]
+    }
+
+    def in_segment_layer(unique_id: str) -> bool:
+        if unique_id in segment_models:
+            return True
+        node = nodes.get(unique_id, {})
+        parents = set(node.get("depends_on", {}).get("nodes", []))
+        return node.get("resource_type") in {"test", "unit_test"} and bool(parents & segment_models)
+
+    return sum(
+        item["execution_time"] for item in run_results if in_segment_layer(item["unique_id"])
+    )
 
 
 def render(results: list[SizeResult], started: datetime) -> str:
@@ -174,6 +208,24 @@ def render(results: list[SizeResult], started: datetime) -> str:
             "`SEGMENT_WAREHOUSE_MEMORY_LIMIT`) and sorted and joined partly on disk."
         )
         lines.append("")
+    lines.append("## Segment layer")
+    lines.append("")
+    lines.append(
+        "Models under `models/*/segments/` (features, the 21 registry families, reasons, "
+        "micro-segments, summary, lifecycle, RFM) and the data and unit tests on them, "
+        "summed over nodes (two run at once, so this is work rather than wall time)."
+    )
+    lines.append("")
+    lines.append("| customers | segment layer s | share of build | assignment rows |")
+    lines.append("| --- | --- | --- | --- |")
+    for result in results:
+        assert result.build is not None
+        lines.append(
+            f"| {result.customers:,} | {result.segment_seconds:.1f} "
+            f"| {result.segment_seconds / result.build.seconds:.0%} "
+            f"| {result.mart_rows.get('customer_segment_assignments', 0):,} |"
+        )
+    lines.append("")
     largest = results[-1]
     lines.append(f"## Where the time goes at {largest.customers:,} customers")
     lines.append("")

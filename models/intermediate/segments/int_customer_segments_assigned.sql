@@ -14,9 +14,9 @@ final as (
     select
         customer_id,
         {%- for family in families %}
-            {{ segment_case(family.family) }} as {{ family.column }},
-            {{ segment_rule_priority(family.family) }} as {{ family.family }}_rule_priority,
-            {{ segment_reason(family.family) }} as {{ family.family }}_reason,
+            {{ segment_case(family) }} as {{ family.column }},
+            {{ segment_rule_priority(family) }} as {{ family.family }}_rule_priority,
+            {{ segment_reason(family) }} as {{ family.family }}_reason,
         {%- endfor %}
         rfm_cell,
         has_any_marketing_consent,
