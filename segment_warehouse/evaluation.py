@@ -20,7 +20,6 @@ PLANTED_BEHAVIOURS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("vip_segment", ("VIP",), "is_vip"),
     ("discount_segment", ("Cherry picker",), "is_discount_driven"),
     ("occasion_segment", ("Holiday shopper",), "is_holiday_shopper"),
-    ("lifecycle_stage", ("Churned", "At risk"), "is_churned"),
 )
 
 

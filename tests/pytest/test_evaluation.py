@@ -52,8 +52,6 @@ def test_scores_count_planted_predicted_and_both_excluding_duplicates(tmp_path: 
     assert (discount.planted, discount.predicted, discount.both) == (1, 2, 1)
     holiday = scores["is_holiday_shopper"]  # planted e; predicted a
     assert (holiday.both, holiday.precision, holiday.recall) == (0, 0.0, 0.0)
-    churned = scores["is_churned"]  # Churned or At risk: a, b; planted a, b
-    assert (churned.precision, churned.recall) == (1.0, 1.0)
     assert "| `vip_segment` = VIP | `is_vip` | 2 | 2 | 1 | 0.500 | 0.500 |" in render_markdown(
         list(scores.values())
     )
