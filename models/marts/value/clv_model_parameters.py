@@ -1,0 +1,58 @@
+"""Fitted BG/NBD and Gamma-Gamma parameters, one row per model and parameter.
+
+Thin: reads the SQL summary, calls segment_warehouse.clv and returns a long table.
+Degenerate data (no repeat buyers, a single customer) give rows with a null value,
+converged = false and the reason in `message`, rather than a failed build.
+"""
+
+import warnings
+
+import pandas as pd
+
+from segment_warehouse import clv
+
+MODELS = {"bg_nbd": clv.BG_NBD_PARAMETERS, "gamma_gamma": clv.GAMMA_GAMMA_PARAMETERS}
+
+
+def model(dbt, session):
+    """Fit both models on the summary and return their parameters."""
+    dbt.config(materialized="table")
+    summary = dbt.ref("int_customer_clv_summary").df()
+    time_unit = summary["time_unit"].iloc[0] if len(summary) else None
+    as_of_date = pd.Timestamp(summary["as_of_date"].max()).date() if len(summary) else None
+    fitters = {
+        "bg_nbd": lambda: clv.fit_bg_nbd(summary["frequency"], summary["recency"], summary["age"]),
+        "gamma_gamma": lambda: clv.fit_gamma_gamma(
+            summary["frequency"], summary["monetary_value"].fillna(0)
+        ),
+    }
+    rows = []
+    for model_name, parameters in MODELS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", clv.ClvConvergenceWarning)
+            try:
+                fit = fitters[model_name]()
+                values, log_likelihood, n_customers = (
+                    fit.parameters,
+                    fit.log_likelihood,
+                    fit.n_customers,
+                )
+                converged, message = fit.converged, fit.message
+            except clv.ClvFitError as error:
+                values, log_likelihood, n_customers = {}, None, len(summary)
+                converged, message = False, str(error)
+        for parameter in parameters:
+            rows.append(
+                {
+                    "model_name": model_name,
+                    "parameter": parameter,
+                    "value": values.get(parameter),
+                    "log_likelihood": log_likelihood,
+                    "n_customers": n_customers,
+                    "converged": converged,
+                    "message": message,
+                    "as_of_date": as_of_date,
+                    "time_unit": time_unit,
+                }
+            )
+    return pd.DataFrame(rows)
