@@ -1,6 +1,7 @@
 {#- The segment registry (var segment_families in dbt_project.yml), checked and
     normalised: a list of families, each with its segments in priority order, rules
-    rendered (vars filled in) and the fallback last. A malformed entry stops the run
+    rendered (vars filled in) and the fallback last, and the names a column of the family
+    may hold (active_names; value segments aside) or must not (retired_names). A malformed entry stops the run
     with a message naming it. -#}
 {% macro segment_families() %}
     {%- set registry_file = 'var segment_families, dbt_project.yml or --vars' -%}
@@ -97,7 +98,11 @@
             'segments': ordered + [fallback],
             'active_rules': active_rules,
             'fallback': fallback,
-            'has_value_segments': (active_rules | selectattr('value') | list | length) > 0
+            'has_value_segments': (active_rules | selectattr('value') | list | length) > 0,
+            'active_names': (active_rules | rejectattr('value') | map(attribute='segment') | list)
+                + [fallback.segment],
+            'retired_names': ordered | selectattr('status', 'equalto', 'retired')
+                | map(attribute='segment') | list
         }) -%}
     {%- endfor -%}
     {{ return(families) }}

@@ -3,16 +3,9 @@
     the data - only the family's active segment names. -#}
 {% test segment_family_values(model, column_name, family) %}
 {%- set registry_family = segment_family(family) %}
-{%- set active_names = [] %}
-{%- set retired_names = [] %}
-{%- set has_value_segments = false %}
-{%- if registry_family is not none %}
-    {%- set active_names = registry_family.active_rules | rejectattr('value') | map(attribute='segment') | list
-        + [registry_family.fallback.segment] %}
-    {%- set retired_names = registry_family.segments | selectattr('status', 'equalto', 'retired')
-        | map(attribute='segment') | list %}
-    {%- set has_value_segments = registry_family.has_value_segments %}
-{%- endif %}
+{%- set active_names = registry_family.active_names if registry_family is not none else [] %}
+{%- set retired_names = registry_family.retired_names if registry_family is not none else [] %}
+{%- set has_value_segments = registry_family.has_value_segments if registry_family is not none else false %}
 
 select
     {{ column_name }} as segment,
@@ -21,10 +14,10 @@ from {{ model }}
 where
     {{ column_name }} is null
     {%- if retired_names %}
-    or {{ column_name }} in ({% for name in retired_names %}{{ text_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor %})
+    or {{ column_name }} in ({{ text_literals(retired_names) }})
     {%- endif %}
     {%- if not has_value_segments and active_names %}
-    or {{ column_name }} not in ({% for name in active_names %}{{ text_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor %})
+    or {{ column_name }} not in ({{ text_literals(active_names) }})
     {%- endif %}
 group by {{ column_name }}
 

@@ -45,11 +45,7 @@ per_customer as (
         sum(case when segment is null then 1 else 0 end) as null_segment_count,
         sum(
             case
-                when segment_family in (
-                    {%- for family_name in family_names %}
-                        {{ text_literal(family_name) }}{% if not loop.last %},{% endif %}
-                    {%- endfor %}
-                ) then 0
+                when segment_family in ({{ text_literals(family_names) }}) then 0
                 else 1
             end
         ) as unknown_family_count
@@ -83,22 +79,18 @@ cardinality_problems as (
 
 segment_problems as (
     {%- for family in families %}
-    {%- set active_names = family.active_rules | rejectattr('value') | map(attribute='segment') | list
-        + [family.fallback.segment] %}
-    {%- set retired_names = family.segments | selectattr('status', 'equalto', 'retired')
-        | map(attribute='segment') | list %}
     select
         customer_key,
         segment_family,
         segment,
-        {%- if retired_names or not family.has_value_segments %}
+        {%- if family.retired_names or not family.has_value_segments %}
         case
-            {%- if retired_names %}
-            when segment in ({% for name in retired_names %}{{ text_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor %})
+            {%- if family.retired_names %}
+            when segment in ({{ text_literals(family.retired_names) }})
                 then 'retired segment assigned'
             {%- endif %}
             {%- if not family.has_value_segments %}
-            when segment not in ({% for name in active_names %}{{ text_literal(name) }}{% if not loop.last %}, {% endif %}{% endfor %})
+            when segment not in ({{ text_literals(family.active_names) }})
                 then 'segment is not an active segment of the family'
             {%- endif %}
         end as problem

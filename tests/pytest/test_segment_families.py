@@ -1,6 +1,6 @@
 """The segment registry end to end: planted truth, independent references, invariants.
 
-Reads the registry (var ``segment_families``) from dbt_project.yml with yaml and checks
+Reads the registry (var ``segment_families``) from dbt_project.yml and checks
 the built marts against it; one extra build extends the registry through ``--vars``
 only, and quick compiles show that a malformed registry stops the run clearly.
 """
@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from conftest import Warehouse
 
 from segment_warehouse.dbt_runner import PROJECT_DIR, run_dbt
+from segment_warehouse.registry import load_project_vars, load_registry
 
 pytestmark = pytest.mark.dbt
 
@@ -36,12 +36,12 @@ RISING_STAR_RULE = "spend_percentile >= 0.8 and days_since_first_order < 365"
 @cache
 def _project_vars() -> dict[str, Any]:
     """The vars block of dbt_project.yml as plain yaml (Jinja in it left as text)."""
-    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    return load_project_vars()
 
 
 def _registry() -> list[dict[str, Any]]:
     """A fresh copy of the segment registry, safe to modify."""
-    return copy.deepcopy(_project_vars()["segment_families"])
+    return copy.deepcopy(load_registry())
 
 
 def _family(registry: list[dict[str, Any]], name: str) -> dict[str, Any]:

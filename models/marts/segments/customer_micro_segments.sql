@@ -63,29 +63,30 @@ cells_merged as (
     from cells_ordered
 ),
 
-published_sizes as (
+cells_published as (
+    -- Per cell (a few hundred rows): the published micro-segment and its size.
     select
+        micro_segment_cell,
+        cell_size,
+        is_merged,
         case when is_merged then 'Other' else micro_segment_cell end as micro_segment,
-        sum(cell_size) as micro_segment_size
+        sum(cell_size) over (partition by case when is_merged then 'Other' else micro_segment_cell end)
+            as micro_segment_size
     from cells_merged
-    group by case when is_merged then 'Other' else micro_segment_cell end
 ),
 
 final as (
     select
         cells.customer_id,
-        case when cells_merged.is_merged then 'Other' else cells.micro_segment_cell end as micro_segment,
+        cells_published.micro_segment,
         cells.micro_segment_cell,
-        cast(cells_merged.cell_size as {{ dbt.type_bigint() }}) as micro_segment_cell_size,
-        cast(published_sizes.micro_segment_size as {{ dbt.type_bigint() }}) as micro_segment_size,
-        cells_merged.is_merged,
+        cast(cells_published.cell_size as {{ dbt.type_bigint() }}) as micro_segment_cell_size,
+        cast(cells_published.micro_segment_size as {{ dbt.type_bigint() }}) as micro_segment_size,
+        cells_published.is_merged,
         cells.as_of_date
     from cells
-    inner join cells_merged
-        on cells.micro_segment_cell = cells_merged.micro_segment_cell
-    inner join published_sizes
-        on case when cells_merged.is_merged then 'Other' else cells.micro_segment_cell end
-            = published_sizes.micro_segment
+    inner join cells_published
+        on cells.micro_segment_cell = cells_published.micro_segment_cell
 )
 
 select * from final

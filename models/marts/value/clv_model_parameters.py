@@ -11,8 +11,6 @@ import pandas as pd
 
 from segment_warehouse import clv
 
-MODELS = {"bg_nbd": clv.BG_NBD_PARAMETERS, "gamma_gamma": clv.GAMMA_GAMMA_PARAMETERS}
-
 
 def model(dbt, session):
     """Fit both models on the summary and return their parameters."""
@@ -20,18 +18,22 @@ def model(dbt, session):
     summary = dbt.ref("int_customer_clv_summary").df()
     time_unit = summary["time_unit"].iloc[0] if len(summary) else None
     as_of_date = pd.Timestamp(summary["as_of_date"].max()).date() if len(summary) else None
-    fitters = {
-        "bg_nbd": lambda: clv.fit_bg_nbd(summary["frequency"], summary["recency"], summary["age"]),
-        "gamma_gamma": lambda: clv.fit_gamma_gamma(
-            summary["frequency"], summary["monetary_value"].fillna(0)
+    models = {
+        "bg_nbd": (
+            clv.BG_NBD_PARAMETERS,
+            lambda: clv.fit_bg_nbd(summary["frequency"], summary["recency"], summary["age"]),
+        ),
+        "gamma_gamma": (
+            clv.GAMMA_GAMMA_PARAMETERS,
+            lambda: clv.fit_gamma_gamma(summary["frequency"], summary["monetary_value"].fillna(0)),
         ),
     }
     rows = []
-    for model_name, parameters in MODELS.items():
+    for model_name, (parameters, fit_model) in models.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", clv.ClvConvergenceWarning)
             try:
-                fit = fitters[model_name]()
+                fit = fit_model()
                 values, log_likelihood, n_customers = (
                     fit.parameters,
                     fit.log_likelihood,
