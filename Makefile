@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs registry-docs benchmark clean
+.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -27,6 +27,7 @@ help:
 	@echo "make contract-docs  rewrite the README's raw data contract from the sources YAML"
 	@echo "make registry-docs  rewrite the README's table of segment families from the registry"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
+	@echo "make benchmark-clv  time the CLV fits against lifetimes on 1M customers, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -51,13 +52,13 @@ dbt-build: $(STAMP)
 build: demo-data dbt-build
 
 lint: $(STAMP)
-	$(BIN)/ruff check segment_warehouse scripts tests
-	$(BIN)/ruff format --check segment_warehouse scripts tests
+	$(BIN)/ruff check segment_warehouse models scripts tests
+	$(BIN)/ruff format --check segment_warehouse models scripts tests
 	$(BIN)/sqlfluff lint models tests --templater dbt
 
 format: $(STAMP)
-	$(BIN)/ruff format segment_warehouse scripts tests
-	$(BIN)/ruff check --fix segment_warehouse scripts tests
+	$(BIN)/ruff format segment_warehouse models scripts tests
+	$(BIN)/ruff check --fix segment_warehouse models scripts tests
 	$(BIN)/sqlfluff fix models tests --templater dbt
 
 pytest: $(STAMP)
@@ -76,6 +77,9 @@ registry-docs: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
+
+benchmark-clv: $(STAMP)
+	$(BIN)/python scripts/benchmark_clv.py
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR) .pytest_cache .ruff_cache

@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,12 @@ import duckdb
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
+# a section other scripts maintain (`<!-- name:start -->` … `<!-- name:end -->`, as
+# segment_warehouse.readme writes them), with the `## ` heading line right before it
+MARKED_SECTION = re.compile(
+    r"^(?:## [^\n]*\n(?:[ \t]*\n)*)?<!-- ([\w.-]+):start -->.*?<!-- \1:end -->[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
 
 
 @dataclass
@@ -247,6 +254,12 @@ def render(results: list[SizeResult], started: datetime) -> str:
     return "\n".join(lines)
 
 
+def marked_sections(text: str) -> str:
+    """Return the marked sections of ``text``, each with its heading, to append to a render."""
+    sections = [match.group(0) for match in MARKED_SECTION.finditer(text)]
+    return "".join(f"\n{section}\n" for section in sections)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and write BENCHMARKS.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -265,7 +278,8 @@ def main(argv: list[str] | None = None) -> None:
         assert result.build is not None
         print(f"  build {result.build.seconds:.1f} s, peak {result.build.peak_rss_mib:,.0f} MiB")
         results.append(result)
-    args.output.write_text(render(results, started))
+    kept = marked_sections(args.output.read_text()) if args.output.exists() else ""
+    args.output.write_text(render(results, started) + kept)
     print(f"wrote {args.output}")
 
 

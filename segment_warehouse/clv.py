@@ -104,6 +104,8 @@ def _fit(
         negative_log_likelihood,
         np.log(start),
         method="L-BFGS-B",
+        # central differences: forward ones leave the flat a-b ridge ~1e-4 off the optimum
+        jac="3-point",
         bounds=[(-12.0, 12.0)] * len(names),
         options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
     )
@@ -241,3 +243,77 @@ def expected_average_value(
     population_mean = p * gamma / (q - 1) if q > 1 else np.nan
     conditional = (gamma + m * x) * p / (p * x + q - 1)
     return np.where(x > 0, conditional, population_mean)
+
+
+# ---- per-customer predictions -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueSettings:
+    """How far ahead to predict and how to discount it.
+
+    ``horizon`` and ``holdout`` are in the summary's time unit; ``periods_per_year`` converts
+    that unit to years for the annual discount rate. Value is discounted in steps of
+    ``periods_per_year / 12`` (about a month): the purchases expected within a step are
+    valued at the end of it.
+    """
+
+    horizon: float
+    periods_per_year: float
+    annual_discount_rate: float = 0.0
+    holdout: float = 0.0
+
+
+def _step_ends(horizon: float, step: float) -> np.ndarray:
+    count = max(int(np.ceil(horizon / step - 1e-9)), 1)
+    return np.minimum(np.arange(1, count + 1) * step, horizon)
+
+
+def predict_customers(
+    bg_nbd: dict[str, float],
+    gamma_gamma: dict[str, float] | None,
+    settings: ValueSettings,
+    frequency: np.ndarray,
+    recency: np.ndarray,
+    age: np.ndarray,
+    monetary_value: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Return per-customer P(alive), expected purchases, average value and discounted CLV.
+
+    Keys: ``p_alive``, ``expected_purchases`` (next ``horizon``), ``expected_average_value``,
+    ``predicted_clv`` (discounted value over ``horizon``), and, when ``holdout`` > 0,
+    ``expected_holdout_purchases`` and ``expected_holdout_value`` (undiscounted, next
+    ``holdout``) for backtests. The BG/NBD terms are computed once per distinct
+    (x, t_x, T); without Gamma-Gamma parameters the value columns are NaN.
+    """
+    frequency, recency, age = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
+    monetary_value = np.asarray(monetary_value, dtype=float)
+    _check_summary(frequency, recency, age)
+    n = len(frequency)
+    stacked = np.column_stack([frequency, recency, age]) if n else np.empty((0, 3))
+    distinct, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    x, t_x, t = distinct[:, 0], distinct[:, 1], distinct[:, 2]
+
+    def cumulative(horizon: float) -> np.ndarray:
+        return expected_purchases(bg_nbd, horizon, x, t_x, t)
+
+    step_ends = _step_ends(settings.horizon, settings.periods_per_year / 12)
+    purchases_by_step = np.vstack([np.zeros_like(x), *[cumulative(end) for end in step_ends]])
+    discount = (1 + settings.annual_discount_rate) ** (-step_ends / settings.periods_per_year)
+    discounted_purchases = np.diff(purchases_by_step, axis=0).T @ discount
+    if gamma_gamma is not None:
+        average_value = expected_average_value(gamma_gamma, frequency, monetary_value)
+    else:
+        average_value = np.full(n, np.nan)
+    predictions = {
+        "p_alive": probability_alive(bg_nbd, x, t_x, t)[inverse],
+        "expected_purchases": purchases_by_step[-1][inverse],
+        "expected_average_value": average_value,
+        "predicted_clv": discounted_purchases[inverse] * average_value,
+    }
+    if settings.holdout > 0:
+        holdout_purchases = cumulative(settings.holdout)[inverse]
+        predictions["expected_holdout_purchases"] = holdout_purchases
+        predictions["expected_holdout_value"] = holdout_purchases * average_value
+    return predictions

@@ -68,6 +68,16 @@ def demo_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture(scope="session")
+def earlier_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The warehouse built from ``demo_dataset`` as of 2025-06-30, a year before its end."""
+    return build_warehouse(
+        demo_dataset / "raw",
+        tmp_path_factory.mktemp("earlier_build"),
+        variables={"as_of_date": "2025-06-30"},
+    )
+
+
+@pytest.fixture(scope="session")
 def read_truth(demo_dataset: Path) -> Callable[[str], pd.DataFrame]:
     """Reader for the generator's ground-truth files (never read by any model)."""
 

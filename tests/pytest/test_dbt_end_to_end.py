@@ -297,10 +297,10 @@ def test_rebuild_with_explicit_as_of_date_is_identical(
     assert _mart_checksums(rebuilt) == _mart_checksums(demo_warehouse)
 
 
-def test_earlier_as_of_date_ignores_later_data(demo_warehouse: Warehouse, tmp_path: Path) -> None:
-    warehouse = build_warehouse(
-        demo_warehouse.raw_dir, tmp_path, variables={"as_of_date": "2025-06-30"}
-    )
+def test_earlier_as_of_date_ignores_later_data(
+    demo_warehouse: Warehouse, earlier_warehouse: Warehouse
+) -> None:
+    warehouse = earlier_warehouse
     facts = warehouse.query(
         """
         select

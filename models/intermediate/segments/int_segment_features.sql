@@ -24,6 +24,19 @@ categories as (
     select * from {{ ref('int_customer_categories_aggregated') }}
 ),
 
+clv_predictions as (
+    select * from {{ ref('int_customer_clv_predicted') }}
+),
+
+clv_percentiles as (
+    select
+        customer_id,
+        predicted_clv,
+        percent_rank() over (order by predicted_clv) as clv_percent_rank
+    from clv_predictions
+    where predicted_clv is not null
+),
+
 purchaser_percentiles as (
     select
         customer_id,
@@ -80,6 +93,9 @@ final as (
         {{ share_value('order_patterns.dominant_daypart_order_count', 'order_patterns.order_count') }}
             as dominant_daypart_share,
         cast(round(categories.top_category_spend_share, 3) as decimal(7, 3)) as top_category_spend_share,
+        cast(round(clv_predictions.p_alive, 3) as decimal(7, 3)) as p_alive,
+        cast(round(clv_percentiles.predicted_clv, 2) as decimal(18, 2)) as predicted_clv,
+        cast(round(clv_percentiles.clv_percent_rank, 3) as decimal(7, 3)) as clv_percentile,
         customers.has_purchased,
         customers.is_business,
         customers.has_any_marketing_consent,
@@ -95,6 +111,10 @@ final as (
         on customers.customer_id = categories.customer_id
     left join purchaser_percentiles
         on customers.customer_id = purchaser_percentiles.customer_id
+    left join clv_predictions
+        on customers.customer_id = clv_predictions.customer_id
+    left join clv_percentiles
+        on customers.customer_id = clv_percentiles.customer_id
 )
 
 select * from final

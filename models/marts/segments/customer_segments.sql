@@ -14,6 +14,10 @@ micro_segments as (
     select * from {{ ref('customer_micro_segments') }}
 ),
 
+value_predictions as (
+    select * from {{ ref('customer_value_predictions') }}
+),
+
 final as (
     select
         assigned.customer_id,
@@ -22,11 +26,16 @@ final as (
         {%- endfor %}
         micro_segments.micro_segment,
         assigned.rfm_cell,
+        value_predictions.predicted_clv,
+        value_predictions.p_alive,
+        value_predictions.churn_score,
         assigned.has_any_marketing_consent,
         assigned.as_of_date
     from assigned
     inner join micro_segments
         on assigned.customer_id = micro_segments.customer_id
+    inner join value_predictions
+        on assigned.customer_id = value_predictions.customer_id
 )
 
 select * from final

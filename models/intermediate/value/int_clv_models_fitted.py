@@ -1,4 +1,4 @@
-"""Fitted BG/NBD and Gamma-Gamma parameters, one row per model and parameter.
+"""BG/NBD and Gamma-Gamma fitted on the CLV summary, one row per model and parameter.
 
 Thin: reads the SQL summary, calls segment_warehouse.clv and returns a long table.
 Degenerate data (no repeat buyers, a single customer) give rows with a null value,

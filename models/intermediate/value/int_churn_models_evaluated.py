@@ -1,0 +1,114 @@
+"""Out-of-time evaluation of the churn classifier against three baselines.
+
+Thin: trains segment_warehouse.churn's classifier on the `train` cut-off of
+int_churn_features, scores the later `test` cut-off it never saw, and records AUC and
+precision in the top decile next to the same metrics for 1 - P(alive) and for minus the
+expected purchases in the window (BG/NBD fitted on the test cut-off's own history), and
+for days since the last purchase. Too little history gives rows with null metrics and the
+reason in `message` instead of a failed build.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from segment_warehouse import churn, clv
+
+COLUMNS = (
+    "customer_id",
+    "cutoff_role",
+    *churn.FEATURES,
+    "frequency",
+    "recency",
+    "age",
+    "is_churned",
+    "as_of_date",
+)
+
+
+def _bg_nbd_baselines(test: pd.DataFrame, window: float) -> dict[str, np.ndarray]:
+    """Return 1 - P(alive) and minus the expected purchases in the window, per test row."""
+    history = (test["frequency"], test["recency"], test["age"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", clv.ClvConvergenceWarning)
+        fit = clv.fit_bg_nbd(*history)
+    return {
+        "p_alive_baseline": 1 - clv.probability_alive(fit.parameters, *history),
+        "expected_purchases_baseline": -clv.expected_purchases(fit.parameters, window, *history),
+    }
+
+
+def model(dbt, session):
+    """Evaluate the classifier and the baselines on the test cut-off."""
+    dbt.config(materialized="table")
+    seed = int(dbt.config.get("random_seed"))
+    max_rows = int(dbt.config.get("max_training_rows"))
+    window_days = int(dbt.config.get("window_days"))
+    days_per_unit = 7.0 if dbt.config.get("time_unit") == "week" else 1.0
+    rows = (
+        dbt.ref("int_churn_features")
+        .filter("cutoff_role in ('train', 'test')")
+        .project(", ".join(COLUMNS))
+        .order("cutoff_role, customer_id")
+        .df()
+    )
+    train = rows[rows["cutoff_role"] == "train"].reset_index(drop=True)
+    test = rows[rows["cutoff_role"] == "test"].reset_index(drop=True)
+
+    def classifier_scores() -> np.ndarray:
+        fitted = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
+        return churn.predict_churn(fitted, test)
+
+    fitted_baselines: dict[str, np.ndarray] = {}
+
+    def baseline(name: str):
+        def scores() -> np.ndarray:
+            if not fitted_baselines:
+                fitted_baselines.update(_bg_nbd_baselines(test, window_days / days_per_unit))
+            return fitted_baselines[name]
+
+        return scores
+
+    candidates = {
+        "classifier": classifier_scores,
+        "p_alive_baseline": baseline("p_alive_baseline"),
+        "expected_purchases_baseline": baseline("expected_purchases_baseline"),
+        "recency_baseline": lambda: test["days_since_last_purchase"].to_numpy(dtype=float),
+    }
+    records = []
+    for model_name, scores in candidates.items():
+        metrics, message = {}, "ok"
+        try:
+            if test.empty:
+                raise churn.ChurnFitError("no customer had purchased by the test cut-off")
+            if test["is_churned"].nunique() < 2:
+                raise churn.ChurnFitError(
+                    "every test customer has the same outcome, so AUC is undefined"
+                )
+            metrics = churn.evaluate_scores(scores(), test["is_churned"])
+        except (churn.ChurnFitError, clv.ClvFitError) as error:
+            message = str(error)
+        records.append(
+            {
+                "model_name": model_name,
+                "auc": metrics.get("auc"),
+                "precision_at_top_decile": metrics.get("precision_at_top_decile"),
+                "lift_at_top_decile": metrics.get("lift_at_top_decile"),
+                "churn_rate": metrics.get("churn_rate"),
+                "n_training_customers": len(train) if model_name == "classifier" else None,
+                "n_test_customers": len(test),
+                "message": message,
+            }
+        )
+    evaluation = pd.DataFrame(records)
+    for column in ["auc", "precision_at_top_decile", "lift_at_top_decile", "churn_rate"]:
+        evaluation[column] = evaluation[column].astype(float)
+    for column in ["n_training_customers", "n_test_customers"]:
+        evaluation[column] = evaluation[column].astype("Int64")
+    cutoffs = dbt.ref("int_churn_cutoffs").df()
+    evaluation["train_cutoff_date"] = pd.to_datetime(cutoffs["train_cutoff_date"]).dt.date.iloc[0]
+    evaluation["test_cutoff_date"] = pd.to_datetime(cutoffs["test_cutoff_date"]).dt.date.iloc[0]
+    evaluation["window_days"] = window_days
+    evaluation["as_of_date"] = pd.to_datetime(cutoffs["as_of_date"]).dt.date.iloc[0]
+    return evaluation

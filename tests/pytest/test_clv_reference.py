@@ -1,0 +1,251 @@
+"""BG/NBD and Gamma-Gamma agree with the reference implementation ``lifetimes``.
+
+Both implementations are fitted on the same simulated, day-granular summary (times in weeks,
+so recency and age are whole days / 7, as in ``int_customer_clv_summary``), once with a < 1
+and once with a > 1. Parameters, log-likelihoods and per-customer predictions must agree to
+1e-4 relative: both optimisers are run to tight tolerances, so a larger gap means one of the
+two likelihoods or prediction formulas is wrong, not that an optimiser stopped early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from segment_warehouse import clv
+
+lifetimes = pytest.importorskip("lifetimes")
+
+RELATIVE_TOLERANCE = 1e-4
+# lifetimes minimises the mean negative log-likelihood with BFGS and stops when the gradient
+# norm falls below `tol` (default 1e-7). BG/NBD reaches 1e-8, within ~1e-7 of the optimum.
+# Gamma-Gamma's mean log-likelihood is a sum of large cancelling log-gamma terms: below ~5e-8
+# BFGS stops with "precision loss" on some samples, so it keeps 1e-7 (within ~5e-6).
+REFERENCE_BG_NBD_TOLERANCE = 1e-8
+REFERENCE_GAMMA_GAMMA_TOLERANCE = 1e-7
+HORIZON_WEEKS = 52.0
+GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+BG_NBD_CASES = {
+    "a_below_one": {"r": 0.75, "alpha": 8.0, "a": 0.8, "b": 2.5},
+    "a_above_one": {"r": 0.4, "alpha": 6.0, "a": 1.6, "b": 5.0},
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A per-customer CLV summary in weeks, as the SQL model builds it."""
+
+    frequency: np.ndarray
+    recency: np.ndarray
+    age: np.ndarray
+    monetary_value: np.ndarray
+
+
+def simulate_day_summary(
+    bg_nbd: dict[str, float],
+    gamma_gamma: dict[str, float],
+    n: int,
+    seed: int,
+    max_age_days: int = 3 * 365,
+) -> Summary:
+    """Draw a day-granular summary from BG/NBD and Gamma-Gamma, one purchase round at a time.
+
+    Ages are whole days from 0 (first purchase on the as-of date) to ``max_age_days``. A
+    purchase on the day of an earlier one merges with it, as purchase days do in SQL, and a
+    purchase on the as-of date counts, so recency can equal age. The value of each repeat
+    purchase day is Gamma(p, nu) with nu ~ Gamma(q, gamma), rounded to cents in total.
+    """
+    rng = np.random.default_rng(seed)
+    daily_rate = rng.gamma(bg_nbd["r"], 1 / bg_nbd["alpha"], n) / 7
+    dropout = rng.beta(bg_nbd["a"], bg_nbd["b"], n)
+    age_days = rng.integers(0, max_age_days + 1, n)
+    clock = rng.random(n)  # the first purchase falls somewhere in day 0
+    frequency = np.zeros(n, dtype=np.int64)
+    last_day = np.zeros(n, dtype=np.int64)
+    active = np.arange(n)
+    while active.size:
+        clock[active] += rng.exponential(1 / daily_rate[active])
+        day = np.floor(clock[active]).astype(np.int64)
+        inside = day <= age_days[active]
+        active, day = active[inside], day[inside]
+        new_day = day > last_day[active]
+        frequency[active[new_day]] += 1
+        last_day[active[new_day]] = day[new_day]
+        # after a purchase the customer drops out with probability p; past age nothing counts
+        active = active[rng.random(active.size) >= dropout[active]]
+    spend_rate = rng.gamma(gamma_gamma["q"], 1 / gamma_gamma["gamma"], n)
+    repeat_total = np.round(
+        rng.gamma(gamma_gamma["p"] * np.maximum(frequency, 1), 1 / spend_rate), 2
+    )
+    monetary_value = np.where(frequency > 0, repeat_total / np.maximum(frequency, 1), 0.0)
+    return Summary(frequency.astype(float), last_day / 7, age_days / 7, monetary_value)
+
+
+@dataclass(frozen=True)
+class Fits:
+    """Our fits and the reference fits on one summary."""
+
+    summary: Summary
+    bg_nbd: clv.FitResult
+    gamma_gamma: clv.FitResult
+    reference_bg_nbd: Any  # lifetimes.BetaGeoFitter
+    reference_gamma_gamma: Any  # lifetimes.GammaGammaFitter
+
+
+def repeat_buyers(summary: Summary) -> np.ndarray:
+    return (summary.frequency > 0) & (summary.monetary_value > 0)
+
+
+@pytest.fixture(scope="module", params=sorted(BG_NBD_CASES))
+def fits(request: pytest.FixtureRequest) -> Fits:
+    summary = simulate_day_summary(BG_NBD_CASES[request.param], GAMMA_GAMMA, 25_000, seed=11)
+    repeat = repeat_buyers(summary)
+    reference_bg_nbd = lifetimes.BetaGeoFitter(penalizer_coef=0.0).fit(
+        summary.frequency, summary.recency, summary.age, tol=REFERENCE_BG_NBD_TOLERANCE
+    )
+    reference_gamma_gamma = lifetimes.GammaGammaFitter(penalizer_coef=0.0).fit(
+        summary.frequency[repeat],
+        summary.monetary_value[repeat],
+        tol=REFERENCE_GAMMA_GAMMA_TOLERANCE,
+    )
+    return Fits(
+        summary=summary,
+        bg_nbd=clv.fit_bg_nbd(summary.frequency, summary.recency, summary.age),
+        gamma_gamma=clv.fit_gamma_gamma(summary.frequency, summary.monetary_value),
+        reference_bg_nbd=reference_bg_nbd,
+        reference_gamma_gamma=reference_gamma_gamma,
+    )
+
+
+def reference_bg_nbd_parameters(fits: Fits) -> dict[str, float]:
+    return {name: float(fits.reference_bg_nbd.params_[name]) for name in clv.BG_NBD_PARAMETERS}
+
+
+def reference_gamma_gamma_parameters(fits: Fits) -> dict[str, float]:
+    # lifetimes calls the Gamma-Gamma scale parameter v
+    values = fits.reference_gamma_gamma.params_
+    return {"p": float(values["p"]), "q": float(values["q"]), "gamma": float(values["v"])}
+
+
+def test_summary_is_day_granular_with_the_edge_cases(fits: Fits) -> None:
+    summary = fits.summary
+    assert len(summary.frequency) >= 20_000
+    for weeks in (summary.recency, summary.age):
+        np.testing.assert_allclose(weeks * 7, np.round(weeks * 7), atol=1e-9)
+    repeat = summary.frequency > 0
+    assert 0.3 < repeat.mean() < 0.9  # both one-time and repeat buyers in numbers
+    assert np.sum(repeat & (summary.recency == summary.age)) >= 20
+    assert np.sum(summary.age == 0) >= 5
+    assert fits.bg_nbd.n_distinct < fits.bg_nbd.n_customers
+
+
+def test_bg_nbd_parameters_and_likelihood_match_lifetimes(fits: Fits) -> None:
+    assert fits.bg_nbd.converged
+    reference = reference_bg_nbd_parameters(fits)
+    for name in clv.BG_NBD_PARAMETERS:
+        assert fits.bg_nbd.parameters[name] == pytest.approx(
+            reference[name], rel=RELATIVE_TOLERANCE
+        ), (name, fits.bg_nbd.parameters, reference)
+    summary = fits.summary
+    at_reference = clv.bg_nbd_log_likelihood(
+        np.array([reference[name] for name in clv.BG_NBD_PARAMETERS]),
+        summary.frequency,
+        summary.recency,
+        summary.age,
+    ).sum()
+    # lifetimes reports the mean negative log-likelihood with times scaled by 1 / max(age);
+    # the scaling shifts each customer's log-likelihood by -x log(scale)
+    scale = fits.reference_bg_nbd._scale
+    reported = -fits.reference_bg_nbd._negative_log_likelihood_ * len(summary.frequency)
+    assert at_reference == pytest.approx(
+        reported + np.log(scale) * summary.frequency.sum(), rel=1e-10
+    )
+    # the two optima are equally good: neither optimiser stopped short
+    assert fits.bg_nbd.log_likelihood == pytest.approx(at_reference, rel=1e-10)
+
+
+def test_gamma_gamma_parameters_and_likelihood_match_lifetimes(fits: Fits) -> None:
+    assert fits.gamma_gamma.converged
+    summary = fits.summary
+    repeat = repeat_buyers(summary)
+    assert fits.gamma_gamma.n_customers == repeat.sum()
+    reference = reference_gamma_gamma_parameters(fits)
+    for name in clv.GAMMA_GAMMA_PARAMETERS:
+        assert fits.gamma_gamma.parameters[name] == pytest.approx(
+            reference[name], rel=RELATIVE_TOLERANCE
+        ), (name, fits.gamma_gamma.parameters, reference)
+    at_reference = clv.gamma_gamma_log_likelihood(
+        np.array([reference[name] for name in clv.GAMMA_GAMMA_PARAMETERS]),
+        summary.frequency[repeat],
+        summary.monetary_value[repeat],
+    ).sum()
+    reported = -fits.reference_gamma_gamma._negative_log_likelihood_ * repeat.sum()
+    assert at_reference == pytest.approx(reported, rel=1e-10)
+    assert fits.gamma_gamma.log_likelihood == pytest.approx(at_reference, rel=1e-10)
+
+
+def assert_predictions_match(
+    fits: Fits,
+    frequency: np.ndarray,
+    recency: np.ndarray,
+    age: np.ndarray,
+    monetary_value: np.ndarray,
+) -> None:
+    """Compare P(alive), expected purchases and expected average value, each fit its own."""
+    bg_nbd, reference_bg_nbd = fits.bg_nbd.parameters, fits.reference_bg_nbd
+    np.testing.assert_allclose(
+        clv.probability_alive(bg_nbd, frequency, recency, age),
+        reference_bg_nbd.conditional_probability_alive(frequency, recency, age),
+        rtol=RELATIVE_TOLERANCE,
+    )
+    np.testing.assert_allclose(
+        clv.expected_purchases(bg_nbd, HORIZON_WEEKS, frequency, recency, age),
+        reference_bg_nbd.conditional_expected_number_of_purchases_up_to_time(
+            HORIZON_WEEKS, frequency, recency, age
+        ),
+        rtol=RELATIVE_TOLERANCE,
+    )
+    np.testing.assert_allclose(
+        clv.expected_average_value(fits.gamma_gamma.parameters, frequency, monetary_value),
+        fits.reference_gamma_gamma.conditional_expected_average_profit(frequency, monetary_value),
+        rtol=RELATIVE_TOLERANCE,
+    )
+
+
+def test_per_customer_predictions_match_lifetimes(fits: Fits) -> None:
+    summary = fits.summary
+    assert_predictions_match(
+        fits, summary.frequency, summary.recency, summary.age, summary.monetary_value
+    )
+
+
+def test_edge_cases_match_lifetimes(fits: Fits) -> None:
+    # one-time buyers (from first purchase on the as-of date to three years ago), then last
+    # purchases on the as-of date (recency == age), then a lapsed contrast
+    frequency = np.array([0.0, 0.0, 0.0, 0.0, 1.0, 5.0, 40.0, 5.0])
+    recency = np.array([0.0, 0.0, 0.0, 0.0, 1 / 7, 52.0, 150.0, 10 / 7])
+    age = np.array([0.0, 1 / 7, 26.0, 1095 / 7, 1 / 7, 52.0, 150.0, 52.0])
+    monetary_value = np.array([0.0, 0.0, 0.0, 0.0, 12.5, 30.0, 80.0, 30.0])
+    assert_predictions_match(fits, frequency, recency, age, monetary_value)
+
+    parameters = fits.bg_nbd.parameters
+    p_alive = clv.probability_alive(parameters, frequency, recency, age)
+    assert np.all(p_alive[:4] == 1.0)
+    # at recency == age the time terms cancel: P(alive) = 1 / (1 + a / (b + x - 1))
+    on_as_of_date = slice(4, 7)
+    np.testing.assert_allclose(
+        p_alive[on_as_of_date],
+        1 / (1 + parameters["a"] / (parameters["b"] + frequency[on_as_of_date] - 1)),
+        rtol=1e-12,
+    )
+    assert p_alive[5] > p_alive[7]
+    # one-time buyers are valued at the population mean p * gamma / (q - 1)
+    p, q, gamma = (fits.gamma_gamma.parameters[name] for name in clv.GAMMA_GAMMA_PARAMETERS)
+    np.testing.assert_allclose(
+        clv.expected_average_value(fits.gamma_gamma.parameters, frequency, monetary_value)[:4],
+        p * gamma / (q - 1),
+        rtol=1e-12,
+    )
