@@ -63,7 +63,8 @@ def fit_classifier(
     """Fit the churn classifier on ``rows`` (one per customer) and 0/1 ``churned`` labels.
 
     More than ``max_rows`` rows are sampled down with ``seed``; missing values (e.g. an
-    unknown age) are handled by the trees natively.
+    unknown age) are handled by the trees natively, and a feature missing for every row
+    is left out (``ChurnModel.features`` lists the ones used).
     """
     churned = np.asarray(churned, dtype=int)
     if len(rows) != len(churned):
@@ -76,6 +77,10 @@ def fit_classifier(
     if max_rows < MIN_TRAINING_ROWS:
         raise ValueError(f"max_rows must be at least {MIN_TRAINING_ROWS}, got {max_rows}")
     matrix = _matrix(rows, features)
+    # a feature with no value at all (e.g. no birth dates in the data) carries nothing
+    present = ~np.all(np.isnan(matrix), axis=0)
+    features = tuple(name for name, keep in zip(features, present, strict=True) if keep)
+    matrix = matrix[:, present]
     if len(rows) > max_rows:
         keep = np.sort(np.random.default_rng(seed).choice(len(rows), max_rows, replace=False))
         matrix, churned = matrix[keep], churned[keep]

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import optimize, special
 
 BG_NBD_PARAMETERS = ("r", "alpha", "a", "b")
@@ -52,11 +53,37 @@ class FitResult:
     message: str
 
 
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sorted distinct values and each element's index into them."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=float), sort=True)
+    return np.asarray(uniques, dtype=float), codes.astype(np.int64)
+
+
+def compress_codes(*columns: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Compress rows to distinct rows, keeping each column's distinct values separate.
+
+    Returns, per column, its sorted distinct values and, per distinct row, the index of
+    its value in that column; and how often each distinct row occurs. Hash-based; distinct
+    rows come out sorted, so look-ups into per-value tables walk memory in order.
+    """
+    values, codes = zip(*(_factorize(column) for column in columns), strict=True)
+    key = np.zeros(len(codes[0]), dtype=np.int64)
+    for column_values, column_codes in zip(values, codes, strict=True):
+        key = key * len(column_values) + column_codes
+    row_codes, distinct_keys = pd.factorize(key, sort=True)
+    counts = np.bincount(row_codes, minlength=len(distinct_keys)).astype(float)
+    distinct_codes = []
+    remaining = np.asarray(distinct_keys, dtype=np.int64)
+    for column_values in reversed(values):
+        distinct_codes.append(remaining % len(column_values))
+        remaining = remaining // len(column_values)
+    return list(values), distinct_codes[::-1], counts
+
+
 def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Return the distinct rows of the given columns and how often each occurs."""
-    stacked = np.column_stack([np.asarray(column, dtype=float) for column in columns])
-    distinct, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [distinct[:, i] for i in range(distinct.shape[1])], counts.astype(float)
+    values, codes, counts = compress_codes(*columns)
+    return [v[c] for v, c in zip(values, codes, strict=True)], counts
 
 
 # ---- BG/NBD ---------------------------------------------------------------------------
@@ -95,26 +122,48 @@ def _check_summary(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) 
 def _fit(
     model_name: str,
     names: tuple[str, ...],
-    negative_log_likelihood: Callable[[np.ndarray], float],
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
     start: np.ndarray,
     n_customers: int,
     n_distinct: int,
 ) -> FitResult:
+    """Minimise ``objective`` with L-BFGS-B and package the result.
+
+    ``objective`` returns the mean negative log-likelihood and its gradient, both with
+    respect to the log parameters.
+    """
+
+    def guarded(log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value, gradient = objective(log_parameters)
+        if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
+            return 1e300, np.zeros_like(log_parameters)
+        return value, gradient
+
     result = optimize.minimize(
-        negative_log_likelihood,
+        guarded,
         np.log(start),
+        jac=True,
         method="L-BFGS-B",
-        # central differences: forward ones leave the flat a-b ridge ~1e-4 off the optimum
-        jac="3-point",
         bounds=[(-12.0, 12.0)] * len(names),
-        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+        options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-9},
     )
     estimates = np.exp(result.x)
     at_bound = np.any(np.abs(result.x) >= 12.0 - 1e-6)
-    converged = bool(result.success) and not at_bound and np.isfinite(result.fun)
+    # a line search that stops on rounding noise at a stationary point has still converged
+    stationary = bool(result.success) or float(np.max(np.abs(result.jac))) < 1e-7
+    converged = stationary and not at_bound and result.fun < 1e300
+    message = str(result.message)
+    if at_bound:
+        message = (
+            "an estimate reached the bound of the search (exp(+-12)), so the data do not "
+            f"identify the model; optimiser: {result.message}"
+        )
+    elif not converged:
+        message = f"the optimiser stopped without converging: {result.message}"
     if not converged:
         warnings.warn(
-            f"{model_name} fit did not converge ({result.message}; parameters "
+            f"{model_name} fit did not converge ({message}; parameters "
             f"{dict(zip(names, estimates.round(6), strict=True))})",
             ClvConvergenceWarning,
             stacklevel=3,
@@ -122,12 +171,131 @@ def _fit(
     return FitResult(
         model_name=model_name,
         parameters={name: float(value) for name, value in zip(names, estimates, strict=True)},
-        log_likelihood=float(-result.fun),
+        log_likelihood=float(-result.fun * n_customers),
         n_customers=n_customers,
         n_distinct=n_distinct,
         converged=converged,
-        message=str(result.message),
+        message=message,
     )
+
+
+class _BgNbdObjective:
+    """Mean negative BG/NBD log-likelihood and its exact gradient on compressed rows.
+
+    Per row, log L = A(x) - (r + x) log(alpha + T) + [x > 0] log(1 + e^z) with
+    A(x) = log Gamma(r + x) - log Gamma(r) + r log alpha + log B(a, b + x) - log B(a, b) and
+    z = log a - log(b + x - 1) - (r + x) (log(alpha + t_x) - log(alpha + T)). Everything
+    but the last term is summed per distinct x or T; only that term touches every distinct
+    repeat-buyer row, through look-ups into per-value tables.
+    """
+
+    def __init__(self, frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> None:
+        (x_values, t_values, age_values), (xi, ti, age_i), weights = compress_codes(
+            frequency, recency, age
+        )
+        self.n_customers = float(weights.sum())
+        self.n_distinct = len(weights)
+        self.x_values, self.t_values, self.age_values = x_values, t_values, age_values
+        self.x_weight = np.bincount(xi, weights, minlength=len(x_values))
+        self.age_weight = np.bincount(age_i, weights, minlength=len(age_values))
+        self.age_x_weight = np.bincount(age_i, weights * x_values[xi], minlength=len(age_values))
+        repeat = x_values[xi] > 0
+        self.xi, self.ti, self.age_i = xi[repeat], ti[repeat], age_i[repeat]
+        self.weights = weights[repeat]
+        self.x = x_values[self.xi]
+
+    def __call__(self, log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(log_parameters)
+        xv, nx = self.x_values, self.x_weight
+        log_alpha_t = np.log(alpha + self.t_values)
+        log_alpha_age = np.log(alpha + self.age_values)
+        separable = (
+            nx @ (special.gammaln(r + xv) + special.betaln(a, b + xv))
+            - self.n_customers * (special.gammaln(r) - r * np.log(alpha) + special.betaln(a, b))
+            - (r * self.age_weight + self.age_x_weight) @ log_alpha_age
+        )
+        with np.errstate(divide="ignore"):
+            log_dropout = np.log(a) - np.log(b + xv - 1)
+        u = log_alpha_t[self.ti] - log_alpha_age[self.age_i]
+        r_x = r + self.x
+        z = log_dropout[self.xi] - r_x * u
+        # log(1 + e^z) and e^z / (1 + e^z) from one exponential, stable for any z
+        tail = np.exp(-np.abs(z))
+        value = separable + self.weights @ (np.maximum(z, 0.0) + np.log1p(tail))
+        weighted_share = self.weights * np.where(z >= 0, 1.0, tail) / (1.0 + tail)
+        share_by_x = np.bincount(self.xi, weighted_share, minlength=len(xv))
+        inverse_t = 1.0 / (alpha + self.t_values)
+        inverse_age = 1.0 / (alpha + self.age_values)
+        digamma_ab = special.digamma(a + b)
+        digamma_abx = special.digamma(a + b + xv)
+        gradient = np.array(
+            [
+                nx @ special.digamma(r + xv)
+                - self.n_customers * (special.digamma(r) - np.log(alpha))
+                - self.age_weight @ log_alpha_age
+                - weighted_share @ u,
+                self.n_customers * r / alpha
+                - (r * self.age_weight + self.age_x_weight) @ inverse_age
+                - (weighted_share * r_x) @ (inverse_t[self.ti] - inverse_age[self.age_i]),
+                nx @ (digamma_ab - digamma_abx) + weighted_share.sum() / a,
+                nx @ (special.digamma(b + xv) - digamma_abx)
+                + self.n_customers * (digamma_ab - special.digamma(b))
+                - share_by_x[xv > 0] @ (1.0 / (b + xv[xv > 0] - 1)),
+            ]
+        )
+        parameters = np.array([r, alpha, a, b])
+        return -value / self.n_customers, -gradient * parameters / self.n_customers
+
+
+class _GammaGammaObjective:
+    """Mean negative Gamma-Gamma log-likelihood and its exact gradient on compressed rows.
+
+    Per row, log L = log Gamma(px + q) - log Gamma(px) - log Gamma(q) + q log gamma
+    + (px - 1) log m + px log x - (px + q) log(gamma + m x); the Gamma functions are
+    evaluated per distinct x, only the last term per distinct (x, m).
+    """
+
+    def __init__(self, frequency: np.ndarray, monetary_value: np.ndarray) -> None:
+        (x_values, m_values), (xi, mi), weights = compress_codes(frequency, monetary_value)
+        self.n_customers = float(weights.sum())
+        self.n_distinct = len(weights)
+        self.x_values = x_values
+        self.x_weight = np.bincount(xi, weights, minlength=len(x_values))
+        self.xi, self.weights = xi, weights
+        self.x = x_values[xi]
+        self.mx = m_values[mi] * self.x
+        log_m = np.log(m_values[mi])
+        self.sum_x_log_m = weights @ (self.x * log_m)
+        self.sum_log_m = weights @ log_m
+
+    def __call__(self, log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, gamma = np.exp(log_parameters)
+        xv, nx = self.x_values, self.x_weight
+        px = p * xv
+        log_gamma_mx = np.log(gamma + self.mx)
+        rate = (p * self.x + q) * self.weights
+        value = (
+            nx @ (special.gammaln(px + q) - special.gammaln(px) + px * np.log(xv))
+            + self.n_customers * (q * np.log(gamma) - special.gammaln(q))
+            + p * self.sum_x_log_m
+            - self.sum_log_m
+            - rate @ log_gamma_mx
+        )
+        digamma_pxq = special.digamma(px + q)
+        weighted_log = self.weights * log_gamma_mx
+        gradient = np.array(
+            [
+                nx @ (xv * (digamma_pxq - special.digamma(px) + np.log(xv)))
+                + self.sum_x_log_m
+                - weighted_log @ self.x,
+                nx @ digamma_pxq
+                + self.n_customers * (np.log(gamma) - special.digamma(q))
+                - weighted_log.sum(),
+                self.n_customers * q / gamma - rate @ (1.0 / (gamma + self.mx)),
+            ]
+        )
+        parameters = np.array([p, q, gamma])
+        return -value / self.n_customers, -gradient * parameters / self.n_customers
 
 
 def fit_bg_nbd(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> FitResult:
@@ -138,15 +306,9 @@ def fit_bg_nbd(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> F
         raise ClvFitError("BG/NBD needs at least two customers")
     if not np.any(frequency > 0):
         raise ClvFitError("BG/NBD needs at least one repeat purchase: every customer bought once")
-    (x, t_x, t), weights = compress(frequency, recency, age)
-    scale = float(np.mean(age)) or 1.0
-
-    def negative_log_likelihood(log_parameters: np.ndarray) -> float:
-        value = -np.dot(weights, bg_nbd_log_likelihood(np.exp(log_parameters), x, t_x, t))
-        return float(value) if np.isfinite(value) else 1e300
-
-    start = np.array([1.0, scale, 1.0, 1.0])
-    return _fit("bg_nbd", BG_NBD_PARAMETERS, negative_log_likelihood, start, len(age), len(x))
+    objective = _BgNbdObjective(frequency, recency, age)
+    start = np.array([1.0, float(np.mean(age)) or 1.0, 1.0, 1.0])
+    return _fit("bg_nbd", BG_NBD_PARAMETERS, objective, start, len(age), objective.n_distinct)
 
 
 def probability_alive(
@@ -216,20 +378,16 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary_value: np.ndarray) -> FitRes
     usable = (frequency > 0) & (monetary_value > 0)
     if usable.sum() < 2:
         raise ClvFitError("Gamma-Gamma needs at least two repeat buyers with a positive value")
-    (x, m), weights = compress(frequency[usable], monetary_value[usable])
-
-    def negative_log_likelihood(log_parameters: np.ndarray) -> float:
-        value = -np.dot(weights, gamma_gamma_log_likelihood(np.exp(log_parameters), x, m))
-        return float(value) if np.isfinite(value) else 1e300
-
-    start = np.array([1.0, 1.0, float(np.mean(monetary_value[usable]))])
+    frequency, monetary_value = frequency[usable], monetary_value[usable]
+    objective = _GammaGammaObjective(frequency, monetary_value)
+    start = np.array([1.0, 1.0, float(np.mean(monetary_value))])
     return _fit(
         "gamma_gamma",
         GAMMA_GAMMA_PARAMETERS,
-        negative_log_likelihood,
+        objective,
         start,
-        int(usable.sum()),
-        len(x),
+        len(frequency),
+        objective.n_distinct,
     )
 
 

@@ -365,3 +365,13 @@ def test_a_cap_below_the_minimum_rows_is_refused(training) -> None:
     rows, churned, _ = training
     with pytest.raises(ValueError, match="max_rows must be at least 50"):
         churn.fit_classifier(rows.iloc[:500], churned[:500], seed=0, max_rows=10)
+
+
+def test_a_feature_missing_for_everyone_is_left_out(training) -> None:
+    rows, churned, _ = training
+    rows = rows.assign(age_years=np.nan)
+    model = churn.fit_classifier(rows, churned, seed=0, max_rows=10_000)
+    assert "age_years" not in model.features
+    assert set(model.features) == set(churn.FEATURES) - {"age_years"}
+    scores = churn.predict_churn(model, rows.assign(age_years=41.0))
+    np.testing.assert_array_equal(scores, churn.predict_churn(model, rows))

@@ -167,3 +167,36 @@ def test_expected_purchases_agree_with_simulation_for_a_below_one() -> None:
         group = frequency == x
         # the mean of ~10,000+ simulated futures: a few percent of Monte Carlo noise
         assert predicted[group].mean() == pytest.approx(future[group].mean(), rel=0.05), x
+
+
+def test_too_little_data_is_reported_as_not_converged() -> None:
+    """Two customers: the likelihood keeps rising towards the edge of the search."""
+    with pytest.warns(clv.ClvConvergenceWarning, match="bound of the search"):
+        fit = clv.fit_bg_nbd(np.array([1.0, 2.0]), np.array([5.0, 8.0]), np.array([10.0, 10.0]))
+    assert not fit.converged
+    assert "do not identify the model" in fit.message
+
+
+def test_exact_gradients_match_finite_differences() -> None:
+    """The fitted objectives (mean negative log-likelihood over compressed rows, in log
+    parameters) equal the per-row likelihood and their gradients equal finite differences."""
+    frequency, recency, age = simulate_bg_nbd(TRUE_BG_NBD, 5_000, seed=4)
+    recency, age = np.round(recency * 7) / 7, np.round(age * 7) / 7
+    recency = np.minimum(recency, age)
+    bg_nbd = clv._BgNbdObjective(frequency, recency, age)
+    point = np.log([0.6, 7.0, 0.9, 2.2])
+    value, gradient = bg_nbd(point)
+    expected = -clv.bg_nbd_log_likelihood(np.exp(point), frequency, recency, age).mean()
+    assert value == pytest.approx(expected, rel=1e-12)
+    numeric = optimize.approx_fprime(point, lambda z: bg_nbd(z)[0], 1e-7)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
+
+    repeat = frequency > 0
+    spend = np.random.default_rng(5).gamma(6.0, 2.5, repeat.sum())
+    gamma_gamma = clv._GammaGammaObjective(frequency[repeat], spend)
+    point = np.log([4.0, 3.0, 12.0])
+    value, gradient = gamma_gamma(point)
+    expected = -clv.gamma_gamma_log_likelihood(np.exp(point), frequency[repeat], spend).mean()
+    assert value == pytest.approx(expected, rel=1e-12)
+    numeric = optimize.approx_fprime(point, lambda z: gamma_gamma(z)[0], 1e-7)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)

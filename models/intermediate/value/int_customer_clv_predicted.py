@@ -2,7 +2,8 @@
 
 Thin: reads the summary, the fitted parameters and the backtest window, calls
 segment_warehouse.clv.predict_customers and returns one row per purchaser. A model that
-could not be fitted leaves its prediction columns null rather than failing the build.
+could not be fitted, or did not converge, leaves its prediction columns null rather
+than failing the build.
 """
 
 import pandas as pd
@@ -27,9 +28,10 @@ def model(dbt, session):
     window = dbt.ref("int_clv_backtest_window").df()
     holdout_days = float(window["holdout_days"].iloc[0]) if len(window) else 0.0
 
+    converged = fitted[fitted["converged"].astype(bool)].dropna(subset=["value"])
     parameters = {
         model_name: dict(zip(rows["parameter"], rows["value"], strict=True))
-        for model_name, rows in fitted.dropna(subset=["value"]).groupby("model_name")
+        for model_name, rows in converged.groupby("model_name")
     }
     time_unit = summary["time_unit"].iloc[0] if len(summary) else "week"
     days_per_unit = DAYS_PER_UNIT[time_unit]
