@@ -54,7 +54,9 @@ class SizeResult:
     generate: StepResult | None = None
     build: StepResult | None = None
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    model_seconds: dict[str, float] = field(default_factory=dict)
     segment_seconds: float = 0.0
+    value_seconds: float = 0.0
     database_mib: float = 0.0
     mart_rows: dict[str, int] = field(default_factory=dict)
 
@@ -115,7 +117,9 @@ def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
         if item["unique_id"].startswith("model.")
     ]
     result.slowest_models = sorted(model_times, key=lambda pair: -pair[1])[:6]
-    result.segment_seconds = segment_layer_seconds(target_dir, run_results)
+    result.segment_seconds = layer_seconds(target_dir, run_results, "segments")
+    result.value_seconds = layer_seconds(target_dir, run_results, "value")
+    result.model_seconds = dict(model_times)
     result.database_mib = database.stat().st_size / 2**20
     with duckdb.connect(str(database), read_only=True) as connection:
         for row in connection.sql(
@@ -135,31 +139,28 @@ def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
     return result
 
 
-def segment_layer_seconds(target_dir: Path, run_results: list[dict]) -> float:
-    """Seconds spent on the segment layer, summed over nodes.
+def layer_seconds(target_dir: Path, run_results: list[dict], folder: str) -> float:
+    """Seconds spent on one layer, summed over nodes.
 
-    The layer is the models under ``models/*/segments/`` (registry families, features,
-    micro-segments, summary, lifecycle, RFM) and the data and unit tests on them. Nodes run
-    two at a time, so this is work, not wall time.
+    The layer is the models under ``models/*/<folder>/`` and the data and unit tests on
+    them. Nodes run two at a time, so this is work, not wall time.
     """
     manifest = json.loads((target_dir / "manifest.json").read_text())
     nodes = {**manifest["nodes"], **manifest.get("unit_tests", {})}
-    segment_models = {
+    layer_models = {
         unique_id
         for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "model" and "/segments/" in node["original_file_path"]
+        if node["resource_type"] == "model" and f"/{folder}/" in node["original_file_path"]
     }
 
-    def in_segment_layer(unique_id: str) -> bool:
-        if unique_id in segment_models:
+    def in_layer(unique_id: str) -> bool:
+        if unique_id in layer_models:
             return True
         node = nodes.get(unique_id, {})
         parents = set(node.get("depends_on", {}).get("nodes", []))
-        return node.get("resource_type") in {"test", "unit_test"} and bool(parents & segment_models)
+        return node.get("resource_type") in {"test", "unit_test"} and bool(parents & layer_models)
 
-    return sum(
-        item["execution_time"] for item in run_results if in_segment_layer(item["unique_id"])
-    )
+    return sum(item["execution_time"] for item in run_results if in_layer(item["unique_id"]))
 
 
 def render(results: list[SizeResult], started: datetime) -> str:
@@ -218,7 +219,7 @@ def render(results: list[SizeResult], started: datetime) -> str:
     lines.append("## Segment layer")
     lines.append("")
     lines.append(
-        "Models under `models/*/segments/` (features, the 21 registry families, reasons, "
+        "Models under `models/*/segments/` (features, the registry families, reasons, "
         "micro-segments, summary, lifecycle, RFM) and the data and unit tests on them, "
         "summed over nodes (two run at once, so this is work rather than wall time)."
     )
@@ -231,6 +232,34 @@ def render(results: list[SizeResult], started: datetime) -> str:
             f"| {result.customers:,} | {result.segment_seconds:.1f} "
             f"| {result.segment_seconds / result.build.seconds:.0%} "
             f"| {result.mart_rows.get('customer_segment_assignments', 0):,} |"
+        )
+    lines.append("")
+    lines.append("## Value layer")
+    lines.append("")
+    lines.append(
+        "Models under `models/*/value/` (CLV summary, the BG/NBD and Gamma-Gamma fits and "
+        "predictions, churn features, the churn classifier's evaluation and scoring, the "
+        "backtest) and the tests on them, summed over nodes; then the Python models alone."
+    )
+    lines.append("")
+    python_models = {
+        "int_clv_models_fitted": "fit s",
+        "int_customer_clv_predicted": "predict s",
+        "int_churn_models_evaluated": "churn evaluation s",
+        "int_customer_churn_scored": "churn scoring s",
+    }
+    lines.append(
+        "| customers | value layer s | share of build | "
+        + " | ".join(python_models.values())
+        + " |"
+    )
+    lines.append("| --- | --- | --- |" + " --- |" * len(python_models))
+    for result in results:
+        assert result.build is not None
+        cells = " | ".join(f"{result.model_seconds.get(name, 0):.1f}" for name in python_models)
+        lines.append(
+            f"| {result.customers:,} | {result.value_seconds:.1f} "
+            f"| {result.value_seconds / result.build.seconds:.0%} | {cells} |"
         )
     lines.append("")
     largest = results[-1]

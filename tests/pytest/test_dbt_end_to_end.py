@@ -277,6 +277,9 @@ def _mart_checksums(warehouse: Warehouse) -> dict[str, str]:
         "customer_segments",
         "customer_rfm",
         "quarantined_rows",
+        "customer_value_predictions",
+        "clv_model_parameters",
+        "churn_model_evaluation",
     ]:
         checksums[table] = warehouse.query(
             f"select md5(string_agg(row_text, '|' order by row_text)) as checksum "
