@@ -9,6 +9,7 @@ rows give the same model and scores.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +99,22 @@ def fit_classifier(
     )
     classifier.fit(matrix, churned)
     return ChurnModel(classifier=classifier, features=features, n_training_rows=len(churned))
+
+
+def predict_churn_batches(
+    model: ChurnModel, batches: Iterable[pd.DataFrame], keep: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score rows arriving in batches; return the ``keep`` column and the scores.
+
+    Bounds memory on large inputs: only the kept column and the scores are held.
+    """
+    kept, scores = [], []
+    for batch in batches:
+        kept.append(batch[keep].to_numpy())
+        scores.append(predict_churn(model, batch))
+    if not kept:
+        return np.empty(0, dtype=object), np.empty(0)
+    return np.concatenate(kept), np.concatenate(scores)
 
 
 def predict_churn(model: ChurnModel, rows: pd.DataFrame) -> np.ndarray:

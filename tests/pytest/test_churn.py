@@ -375,3 +375,15 @@ def test_a_feature_missing_for_everyone_is_left_out(training) -> None:
     assert set(model.features) == set(churn.FEATURES) - {"age_years"}
     scores = churn.predict_churn(model, rows.assign(age_years=41.0))
     np.testing.assert_array_equal(scores, churn.predict_churn(model, rows))
+
+
+def test_batched_scores_equal_scores_in_one_go(training) -> None:
+    rows, churned, _ = training
+    model = churn.fit_classifier(rows, churned, seed=0, max_rows=10_000)
+    rows = rows.assign(customer_id=[f"c{i:05d}" for i in range(len(rows))])
+    batches = (rows.iloc[start : start + 333] for start in range(0, len(rows), 333))
+    kept, scores = churn.predict_churn_batches(model, batches, keep="customer_id")
+    assert kept.tolist() == rows["customer_id"].tolist()
+    np.testing.assert_array_equal(scores, churn.predict_churn(model, rows))
+    empty_kept, empty_scores = churn.predict_churn_batches(model, iter([]), keep="customer_id")
+    assert len(empty_kept) == len(empty_scores) == 0

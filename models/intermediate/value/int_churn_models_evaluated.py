@@ -15,16 +15,7 @@ import pandas as pd
 
 from segment_warehouse import churn, clv
 
-COLUMNS = (
-    "customer_id",
-    "cutoff_role",
-    *churn.FEATURES,
-    "frequency",
-    "recency",
-    "age",
-    "is_churned",
-    "as_of_date",
-)
+BATCH_ROWS = 500_000
 
 
 def _bg_nbd_baselines(test: pd.DataFrame, window: float) -> dict[str, np.ndarray]:
@@ -46,19 +37,33 @@ def model(dbt, session):
     max_rows = int(dbt.config.get("max_training_rows"))
     window_days = int(dbt.config.get("window_days"))
     days_per_unit = 7.0 if dbt.config.get("time_unit") == "week" else 1.0
-    rows = (
-        dbt.ref("int_churn_features")
-        .filter("cutoff_role in ('train', 'test')")
-        .project(", ".join(COLUMNS))
-        .order("cutoff_role, customer_id")
+    features = dbt.ref("int_churn_features")
+    feature_columns = ", ".join(["customer_id", *churn.FEATURES, "is_churned"])
+    n_train = int(features.filter("cutoff_role = 'train'").aggregate("count(*)").df().iloc[0, 0])
+    # the training sample is drawn in DuckDB (seeded), the test rows are scored in batches
+    train = (
+        features.filter("cutoff_role = 'train'")
+        .project(feature_columns)
+        .order(f"hash(customer_id, {seed})")
+        .limit(max_rows)
+        .order("customer_id")
         .df()
     )
-    train = rows[rows["cutoff_role"] == "train"].reset_index(drop=True)
-    test = rows[rows["cutoff_role"] == "test"].reset_index(drop=True)
+    test_features = features.filter("cutoff_role = 'test'").order("customer_id")
+    test = test_features.project(
+        "customer_id, frequency, recency, age, days_since_last_purchase, is_churned"
+    ).df()
 
     def classifier_scores() -> np.ndarray:
         fitted = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
-        return churn.predict_churn(fitted, test)
+        batches = (
+            batch.to_pandas()
+            for batch in test_features.project(feature_columns).fetch_record_batch(BATCH_ROWS)
+        )
+        customer_ids, scores = churn.predict_churn_batches(fitted, batches, keep="customer_id")
+        if not np.array_equal(customer_ids, test["customer_id"].to_numpy()):
+            raise RuntimeError("test rows came back in a different order")
+        return scores
 
     fitted_baselines: dict[str, np.ndarray] = {}
 
@@ -96,7 +101,7 @@ def model(dbt, session):
                 "precision_at_top_decile": metrics.get("precision_at_top_decile"),
                 "lift_at_top_decile": metrics.get("lift_at_top_decile"),
                 "churn_rate": metrics.get("churn_rate"),
-                "n_training_customers": len(train) if model_name == "classifier" else None,
+                "n_training_customers": n_train if model_name == "classifier" else None,
                 "n_test_customers": len(test),
                 "message": message,
             }

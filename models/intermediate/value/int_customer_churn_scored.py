@@ -4,22 +4,16 @@ Thin: trains segment_warehouse.churn's classifier on the `test` cut-off of
 int_churn_features (the latest window whose outcome is known) and scores the `score`
 cut-off, i.e. the purchase history as of as_of_date. The score is the probability of no
 purchase in the next churn_window_days. Too little history leaves it null.
+
+Memory stays bounded on large data: the training sample (`churn_max_training_rows`,
+seeded) is drawn in DuckDB, and the customers are scored in batches.
 """
 
 import pandas as pd
 
 from segment_warehouse import churn
 
-COLUMNS = (
-    "customer_id",
-    "cutoff_role",
-    *churn.FEATURES,
-    "frequency",
-    "recency",
-    "age",
-    "is_churned",
-    "as_of_date",
-)
+BATCH_ROWS = 500_000
 
 
 def model(dbt, session):
@@ -27,25 +21,32 @@ def model(dbt, session):
     dbt.config(materialized="table")
     seed = int(dbt.config.get("random_seed"))
     max_rows = int(dbt.config.get("max_training_rows"))
-    rows = (
-        dbt.ref("int_churn_features")
-        .filter("cutoff_role in ('test', 'score')")
-        .project(", ".join(COLUMNS))
-        .order("cutoff_role, customer_id")
+    # runs after the evaluation, so that the two never hold their rows at the same time
+    dbt.ref("int_churn_models_evaluated")
+    features = dbt.ref("int_churn_features")
+    columns = ", ".join(["customer_id", *churn.FEATURES, "is_churned", "as_of_date"])
+    train = (
+        features.filter("cutoff_role = 'test'")
+        .project(columns)
+        .order(f"hash(customer_id, {seed})")
+        .limit(max_rows)
+        .order("customer_id")
         .df()
     )
-    train = rows[rows["cutoff_role"] == "test"].reset_index(drop=True)
-    current = rows[rows["cutoff_role"] == "score"].reset_index(drop=True)
-    scores = pd.Series(float("nan"), index=current.index)
+    current = features.filter("cutoff_role = 'score'").project(columns).order("customer_id")
+    as_of_date = pd.to_datetime(current.aggregate("max(as_of_date)").df().iloc[0, 0])
     try:
         fitted = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
-        scores[:] = churn.predict_churn(fitted, current)
     except churn.ChurnFitError:
-        pass
+        customer_ids = current.project("customer_id").df()["customer_id"]
+        scores = pd.Series(float("nan"), index=customer_ids.index)
+    else:
+        batches = (batch.to_pandas() for batch in current.fetch_record_batch(BATCH_ROWS))
+        customer_ids, scores = churn.predict_churn_batches(fitted, batches, keep="customer_id")
     return pd.DataFrame(
         {
-            "customer_id": current["customer_id"],
-            "churn_score": scores.astype(float),
-            "as_of_date": pd.to_datetime(current["as_of_date"]).dt.date,
+            "customer_id": customer_ids,
+            "churn_score": pd.Series(scores, dtype=float),
+            "as_of_date": as_of_date.date() if pd.notna(as_of_date) else None,
         }
     )
