@@ -277,6 +277,7 @@ def _mart_checksums(warehouse: Warehouse) -> dict[str, str]:
         "customer_segments",
         "customer_rfm",
         "quarantined_rows",
+        "customer_clusters",
     ]:
         checksums[table] = warehouse.query(
             f"select md5(string_agg(row_text, '|' order by row_text)) as checksum "
