@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv clean
+.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv benchmark-clusters clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -28,6 +28,7 @@ help:
 	@echo "make registry-docs  rewrite the README's table of segment families from the registry"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
 	@echo "make benchmark-clv  time the CLV fits against lifetimes on 1M customers, write BENCHMARKS.md"
+	@echo "make benchmark-clusters  time the clustering against plain KMeans on 1M customers, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -80,6 +81,9 @@ benchmark: $(STAMP)
 
 benchmark-clv: $(STAMP)
 	$(BIN)/python scripts/benchmark_clv.py
+
+benchmark-clusters: $(STAMP)
+	$(BIN)/python scripts/benchmark_clusters.py
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR) .pytest_cache .ruff_cache

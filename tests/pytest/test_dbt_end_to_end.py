@@ -280,6 +280,7 @@ def _mart_checksums(warehouse: Warehouse) -> dict[str, str]:
         "customer_value_predictions",
         "clv_model_parameters",
         "churn_model_evaluation",
+        "customer_clusters",
     ]:
         checksums[table] = warehouse.query(
             f"select md5(string_agg(row_text, '|' order by row_text)) as checksum "

@@ -24,6 +24,10 @@ categories as (
     select * from {{ ref('int_customer_categories_aggregated') }}
 ),
 
+clusters as (
+    select * from {{ ref('int_customer_clusters_assigned') }}
+),
+
 clv_predictions as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
@@ -93,6 +97,9 @@ final as (
         {{ share_value('order_patterns.dominant_daypart_order_count', 'order_patterns.order_count') }}
             as dominant_daypart_share,
         cast(round(categories.top_category_spend_share, 3) as decimal(7, 3)) as top_category_spend_share,
+        clusters.cluster_id,
+        clusters.cluster_label,
+        cast(round(clusters.squared_distance, 3) as decimal(18, 3)) as cluster_squared_distance,
         cast(round(clv_predictions.p_alive, 3) as decimal(7, 3)) as p_alive,
         cast(round(clv_percentiles.predicted_clv, 2) as decimal(18, 2)) as predicted_clv,
         cast(round(clv_percentiles.clv_percent_rank, 3) as decimal(7, 3)) as clv_percentile,
@@ -111,6 +118,8 @@ final as (
         on customers.customer_id = categories.customer_id
     left join purchaser_percentiles
         on customers.customer_id = purchaser_percentiles.customer_id
+    left join clusters
+        on customers.customer_id = clusters.customer_id
     left join clv_predictions
         on customers.customer_id = clv_predictions.customer_id
     left join clv_percentiles

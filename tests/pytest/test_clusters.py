@@ -1,0 +1,347 @@
+"""dbt end to end: behavioural clusters - SQL assignment, stable ids, profiles, model tables."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import Warehouse, build_warehouse
+from sklearn.metrics import adjusted_rand_score
+
+from segment_warehouse import clustering
+from segment_warehouse.dbt_runner import PROJECT_DIR
+
+pytestmark = pytest.mark.dbt
+
+EARLIER_BY_DAYS = 30
+FIXED_K = 4
+
+
+@cache
+def _project_vars() -> dict[str, Any]:
+    """The vars' defaults in dbt_project.yml (the builds here override none of these)."""
+    return yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+
+
+def _build_on_copy(
+    source: Warehouse, work_dir: Path, variables: Mapping[str, Any] | None = None
+) -> Warehouse:
+    """Build again into a copy of ``source``'s database: the cluster model's next run."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source.database, work_dir / "warehouse.duckdb")
+    return build_warehouse(source.raw_dir, work_dir, variables=variables)
+
+
+def _as_of_date(warehouse: Warehouse) -> pd.Timestamp:
+    return pd.Timestamp(
+        warehouse.query("select max(as_of_date) as as_of_date from marts.dim_customers")[
+            "as_of_date"
+        ].iloc[0]
+    )
+
+
+def _centroids(warehouse: Warehouse) -> pd.DataFrame:
+    return warehouse.query(
+        "select * exclude (as_of_date) from marts.cluster_model_centroids "
+        "order by cluster_id, feature"
+    )
+
+
+def _active_centroids(warehouse: Warehouse, features: list[str]) -> pd.DataFrame:
+    """Active centroids, cluster x feature in scaled units, ids ascending."""
+    centroids = _centroids(warehouse)
+    active = centroids[centroids["cluster_status"] == "active"]
+    return active.pivot(index="cluster_id", columns="feature", values="centroid_scaled").loc[
+        :, features
+    ]
+
+
+def _scaling(warehouse: Warehouse) -> clustering.Scaling:
+    """The stored scaler, features in var cluster_features order."""
+    scaler = warehouse.query("select feature, center, scale from marts.cluster_model_scaler")
+    scaler = scaler.set_index("feature")
+    features = [name for name in _project_vars()["cluster_features"] if name in scaler.index]
+    assert len(features) == len(scaler)
+    return clustering.Scaling(
+        features=tuple(features),
+        center=scaler.loc[features, "center"].to_numpy(),
+        scale=scaler.loc[features, "scale"].to_numpy(),
+    )
+
+
+def _customer_clusters(warehouse: Warehouse) -> pd.DataFrame:
+    return warehouse.query(
+        "select customer_id, cluster_id, cluster_label from marts.customer_clusters "
+        "order by customer_id"
+    )
+
+
+@pytest.fixture(scope="module")
+def rebuilt_warehouse(
+    demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """``demo_warehouse`` built again into a copy of its database, on the same data."""
+    return _build_on_copy(demo_warehouse, tmp_path_factory.mktemp("clusters_rebuilt"))
+
+
+@pytest.fixture(scope="module")
+def earlier_rebuild(
+    rebuilt_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """``rebuilt_warehouse`` built once more (on a copy) as of 30 days earlier."""
+    as_of = _as_of_date(rebuilt_warehouse) - pd.Timedelta(days=EARLIER_BY_DAYS)
+    return _build_on_copy(
+        rebuilt_warehouse,
+        tmp_path_factory.mktemp("clusters_earlier"),
+        variables={"as_of_date": str(as_of.date())},
+    )
+
+
+@pytest.fixture(scope="module")
+def four_cluster_warehouse(
+    demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """``demo_warehouse`` built again (on a copy) with var cluster_k = 4."""
+    return _build_on_copy(
+        demo_warehouse,
+        tmp_path_factory.mktemp("clusters_four"),
+        variables={"cluster_k": FIXED_K},
+    )
+
+
+def test_sql_assignment_agrees_with_the_package_for_every_customer(
+    demo_warehouse: Warehouse,
+) -> None:
+    """The SQL nearest-centroid assignment gives every purchaser the cluster that
+    clustering.assign gives on the stored scaler and centroids, exactly."""
+    features = demo_warehouse.query(
+        "select * from intermediate.int_customer_cluster_features order by customer_id"
+    )
+    purchasers = demo_warehouse.query(
+        "select customer_id from marts.dim_customers where has_purchased order by customer_id"
+    )
+    assert features["customer_id"].tolist() == purchasers["customer_id"].tolist()
+    scaling = _scaling(demo_warehouse)
+    centroids = _active_centroids(demo_warehouse, list(scaling.features))
+    assert not centroids.isna().any().any()
+
+    expected = clustering.assign(
+        clustering.scale(features, scaling),
+        centroids.to_numpy(),
+        ids=centroids.index.to_numpy(),
+    )
+
+    assigned = _customer_clusters(demo_warehouse)
+    assert assigned["customer_id"].tolist() == features["customer_id"].tolist()
+    mismatches = int((assigned["cluster_id"].to_numpy() != expected).sum())
+    assert mismatches == 0, f"{mismatches} of {len(assigned)} customers assigned differently"
+    assert set(assigned["cluster_id"]) == set(centroids.index)
+
+
+def test_rebuilding_into_the_same_database_keeps_every_id(
+    demo_warehouse: Warehouse, rebuilt_warehouse: Warehouse
+) -> None:
+    """The model's second run on the same data matches every cluster to itself: same
+    assignments, labels and centroids, and a drift table of unchanged, kept clusters."""
+    pd.testing.assert_frame_equal(
+        _customer_clusters(rebuilt_warehouse), _customer_clusters(demo_warehouse)
+    )
+    pd.testing.assert_frame_equal(_centroids(rebuilt_warehouse), _centroids(demo_warehouse))
+    assert set(_centroids(rebuilt_warehouse)["cluster_status"]) == {"active"}
+
+    assert demo_warehouse.query("select count(*) as n from marts.cluster_drift")["n"].iloc[0] == 0
+    drift = rebuilt_warehouse.query("select * from marts.cluster_drift order by cluster_id")
+    profiles = demo_warehouse.query("select * from marts.cluster_profiles order by cluster_id")
+    assert drift["cluster_id"].tolist() == profiles["cluster_id"].tolist()
+    assert set(drift["drift_status"]) == {"kept"}
+    assert (drift["share_change"] == 0).all()
+    # the old centroid is rescaled from original units: equal up to rounding
+    assert (drift["centroid_shift"].abs() < 1e-12).all()
+    np.testing.assert_allclose(drift["cluster_share"], profiles["customer_share"], rtol=1e-12)
+
+
+def _assert_ids_never_reused(previous: Warehouse, current: Warehouse) -> pd.DataFrame:
+    """Check the id bookkeeping of ``current``'s run against ``previous``'s; return drift."""
+    before = _centroids(previous).drop_duplicates("cluster_id")
+    after = _centroids(current).drop_duplicates("cluster_id").set_index("cluster_id")
+    drift = current.query("select * from marts.cluster_drift order by cluster_id")
+    assert drift["cluster_id"].is_unique
+    status = drift.set_index("cluster_id")["drift_status"]
+    kept = set(status[status == "kept"].index)
+    new = set(status[status == "new"].index)
+    retired = set(status[status == "retired"].index)
+    assert kept | new | retired == set(status.index)
+
+    previous_active = set(before.loc[before["cluster_status"] == "active", "cluster_id"])
+    previous_retired = set(before.loc[before["cluster_status"] == "retired", "cluster_id"])
+    assert kept | retired == previous_active, "every previous cluster is kept or retired"
+    assert min(new, default=np.inf) > before["cluster_id"].max(), "fresh ids are new ids"
+
+    active = set(after.index[after["cluster_status"] == "active"])
+    now_retired = after[after["cluster_status"] == "retired"]
+    assert active == kept | new
+    assert set(now_retired.index) == previous_retired | retired
+    assert not active & set(now_retired.index), "a retired id is never active again"
+    assert now_retired["retired_date"].notna().all()
+    as_of, previous_as_of = _as_of_date(current), _as_of_date(previous)
+    assert (pd.to_datetime(now_retired.loc[sorted(retired), "retired_date"]) == as_of).all()
+    first_seen = pd.to_datetime(after["first_seen_date"])
+    assert (first_seen.loc[sorted(new)] == as_of).all()
+    assert (
+        first_seen.loc[sorted(kept)]
+        == pd.to_datetime(before.set_index("cluster_id").loc[sorted(kept), "first_seen_date"])
+    ).all()
+    assert (pd.to_datetime(drift["as_of_date"]) == as_of).all()
+    assert (pd.to_datetime(drift["previous_as_of_date"]) == previous_as_of).all()
+    assigned = set(_customer_clusters(current)["cluster_id"])
+    assert assigned <= active
+    return drift
+
+
+def test_a_changed_population_never_reuses_ids(
+    rebuilt_warehouse: Warehouse, earlier_rebuild: Warehouse
+) -> None:
+    """30 days earlier the population differs: every previous cluster is kept or retired,
+    fresh ids are above every id used before, and retired clusters stay on record."""
+    drift = _assert_ids_never_reused(rebuilt_warehouse, earlier_rebuild)
+    kept = drift[drift["drift_status"] == "kept"]
+    assert len(kept) >= 1
+    np.testing.assert_allclose(
+        kept["share_change"], kept["cluster_share"] - kept["previous_share"], atol=1e-12
+    )
+    assert (kept["centroid_shift"] > 0).all()
+
+
+def test_a_changed_population_keeps_the_ids_of_persisting_clusters(
+    rebuilt_warehouse: Warehouse, earlier_rebuild: Warehouse
+) -> None:
+    """Measured in one scale (the previous run's), a new centroid within
+    cluster_match_max_distance of a previous one has that cluster's id."""
+    previous_scaling = _scaling(rebuilt_warehouse)
+    features = list(previous_scaling.features)
+    before = _active_centroids(rebuilt_warehouse, features)
+    centroids = _centroids(earlier_rebuild)
+    after = (
+        centroids[centroids["cluster_status"] == "active"]
+        .pivot(index="cluster_id", columns="feature", values="centroid_original")
+        .loc[:, features]
+    )
+    after_in_previous_scale = (after - previous_scaling.center) / previous_scaling.scale
+    distance = np.sqrt(clustering.squared_distances(after_in_previous_scale, before.to_numpy()))
+    max_distance = _project_vars()["cluster_match_max_distance"]
+    nearest = pd.DataFrame(
+        {
+            "nearest_previous_id": before.index.to_numpy()[distance.argmin(axis=1)],
+            "distance": distance.min(axis=1),
+        },
+        index=after.index,
+    )
+    persisting = nearest[nearest["distance"] <= max_distance]
+    assert len(persisting) >= 1
+    changed = persisting[persisting.index != persisting["nearest_previous_id"]]
+    assert changed.empty, f"persisting clusters given fresh ids:\n{changed}"
+
+
+def test_profiles_add_up_and_label_the_segments(
+    demo_warehouse: Warehouse,
+) -> None:
+    """Cluster sizes cover every purchaser once, labels are unique and reach
+    customer_segments as '<id>: <label>', and the feature z-scores are what pandas gets."""
+    profiles = demo_warehouse.query("select * from marts.cluster_profiles order by cluster_id")
+    assigned = _customer_clusters(demo_warehouse)
+    assert profiles["customer_count"].sum() == len(assigned)
+    assert profiles["customer_share"].sum() == pytest.approx(1, abs=1e-12)
+    assert profiles["cluster_label"].is_unique
+    counts = assigned.groupby("cluster_id").size()
+    assert profiles.set_index("cluster_id")["customer_count"].to_dict() == counts.to_dict()
+
+    segments = demo_warehouse.query(
+        """
+        select segments.customer_id, segments.cluster_segment, customers.has_purchased
+        from marts.customer_segments as segments
+        inner join marts.dim_customers as customers
+            on segments.customer_id = customers.customer_id
+        """
+    ).merge(assigned, on="customer_id", how="left", validate="one_to_one")
+    clustered = segments[segments["cluster_id"].notna()]
+    assert len(clustered) == len(assigned)
+    assert clustered["has_purchased"].all()
+    expected = clustered["cluster_id"].astype(int).astype(str) + ": " + clustered["cluster_label"]
+    assert (clustered["cluster_segment"] == expected).all()
+    labels = dict(zip(profiles["cluster_id"], profiles["cluster_label"], strict=True))
+    assert (clustered["cluster_label"] == clustered["cluster_id"].map(labels)).all()
+    prospects = segments[segments["cluster_id"].isna()]
+    assert len(prospects) > 0
+    assert not prospects["has_purchased"].any()
+    assert set(prospects["cluster_segment"]) == {"Not clustered"}
+
+    features = demo_warehouse.query("select * from intermediate.int_customer_cluster_features")
+    used = list(_scaling(demo_warehouse).features)
+    members = features.merge(assigned, on="customer_id", validate="one_to_one")
+    values = members[used].astype(float)
+    population_mean, population_std = values.mean(), values.std(ddof=0)
+    expected_z = (
+        ((values.groupby(members["cluster_id"]).mean() - population_mean) / population_std)
+        .stack()
+        .rename("z_score")
+    )
+    stored = demo_warehouse.query(
+        "select cluster_id, feature, z_score from marts.cluster_feature_profiles"
+    ).set_index(["cluster_id", "feature"])["z_score"]
+    assert len(stored) == len(profiles) * len(used)
+    np.testing.assert_allclose(
+        stored.sort_index(), expected_z.rename_axis(["cluster_id", "feature"]).sort_index()
+    )
+
+
+def test_clusters_recover_planted_behaviour(
+    demo_warehouse: Warehouse, read_truth: Callable[[str], pd.DataFrame]
+) -> None:
+    """Reported, not a target: agreement (adjusted Rand index) with the planted personas.
+    The store-only shoppers, the clearest planted behaviour, share one cluster."""
+    truth = read_truth("customer_labels")
+    labelled = _customer_clusters(demo_warehouse).merge(
+        truth, on="customer_id", how="inner", validate="one_to_one"
+    )
+    labelled = labelled[~labelled["is_duplicate_identity"].astype(bool)]
+    assert len(labelled) > 2000
+    agreement = adjusted_rand_score(labelled["persona"], labelled["cluster_id"])
+    print(f"\nadjusted Rand index, cluster_id vs persona: {agreement:.3f}")
+    print(pd.crosstab(labelled["persona"], labelled["cluster_id"], margins=True))
+    assert agreement > 0.05
+    store_only = labelled.loc[labelled["persona"] == "store_only", "cluster_id"]
+    assert len(store_only) > 50
+    assert store_only.value_counts(normalize=True).iloc[0] >= 0.9
+
+
+def test_k_selection_and_a_fixed_k(
+    demo_warehouse: Warehouse, four_cluster_warehouse: Warehouse
+) -> None:
+    """One selection row per candidate k, the best silhouette chosen (ties to the smaller
+    k) and used; var cluster_k fits only that k, and its ids come after every earlier id."""
+    project_vars = _project_vars()
+    selection = demo_warehouse.query("select * from marts.cluster_model_selection order by k")
+    candidates = list(range(project_vars["cluster_k_min"], project_vars["cluster_k_max"] + 1))
+    assert selection["k"].tolist() == candidates
+    assert selection["is_chosen_k"].sum() == 1
+    scored = selection[selection["silhouette"].notna()]
+    best = scored.loc[scored["silhouette"] == scored["silhouette"].max(), "k"].min()
+    chosen = selection.loc[selection["is_chosen_k"], "k"].iloc[0]
+    assert chosen == best
+    used = list(_scaling(demo_warehouse).features)
+    assert len(_active_centroids(demo_warehouse, used)) == chosen
+
+    fixed = four_cluster_warehouse.query("select k, is_chosen_k from marts.cluster_model_selection")
+    assert fixed.to_dict("records") == [{"k": FIXED_K, "is_chosen_k": True}]
+    features = list(_scaling(four_cluster_warehouse).features)
+    assert len(_active_centroids(four_cluster_warehouse, features)) == FIXED_K
+    profiles = four_cluster_warehouse.query("select cluster_id from marts.cluster_profiles")
+    assert len(profiles) == FIXED_K
+    _assert_ids_never_reused(demo_warehouse, four_cluster_warehouse)
