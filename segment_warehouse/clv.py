@@ -307,7 +307,8 @@ def fit_bg_nbd(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> F
     if not np.any(frequency > 0):
         raise ClvFitError("BG/NBD needs at least one repeat purchase: every customer bought once")
     objective = _BgNbdObjective(frequency, recency, age)
-    start = np.array([1.0, float(np.mean(age)) or 1.0, 1.0, 1.0])
+    # sorted, so the start (and thus the optimiser's path) does not depend on row order
+    start = np.array([1.0, float(np.mean(np.sort(age))) or 1.0, 1.0, 1.0])
     return _fit("bg_nbd", BG_NBD_PARAMETERS, objective, start, len(age), objective.n_distinct)
 
 
@@ -380,7 +381,7 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary_value: np.ndarray) -> FitRes
         raise ClvFitError("Gamma-Gamma needs at least two repeat buyers with a positive value")
     frequency, monetary_value = frequency[usable], monetary_value[usable]
     objective = _GammaGammaObjective(frequency, monetary_value)
-    start = np.array([1.0, 1.0, float(np.mean(monetary_value))])
+    start = np.array([1.0, 1.0, float(np.mean(np.sort(monetary_value)))])
     return _fit(
         "gamma_gamma",
         GAMMA_GAMMA_PARAMETERS,

@@ -200,3 +200,20 @@ def test_exact_gradients_match_finite_differences() -> None:
     assert value == pytest.approx(expected, rel=1e-12)
     numeric = optimize.approx_fprime(point, lambda z: gamma_gamma(z)[0], 1e-7)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
+
+
+def test_fits_do_not_depend_on_row_order() -> None:
+    """Rows arrive from the warehouse in any order; the estimates must not change by a bit."""
+    frequency, recency, age = simulate_bg_nbd(TRUE_BG_NBD, 5_000, seed=6)
+    rng = np.random.default_rng(2)
+    # a wide range of values, so that a plain mean depends on the order of summation
+    spend = 10 ** rng.uniform(-3, 6, len(frequency))
+    age = age + 10 ** rng.uniform(-6, 3, len(frequency))
+    order = rng.permutation(len(frequency))
+    assert np.mean(spend) != np.mean(spend[order]) or np.mean(age) != np.mean(age[order])
+    assert clv.fit_bg_nbd(frequency, recency, age) == clv.fit_bg_nbd(
+        frequency[order], recency[order], age[order]
+    )
+    assert clv.fit_gamma_gamma(frequency, spend) == clv.fit_gamma_gamma(
+        frequency[order], spend[order]
+    )

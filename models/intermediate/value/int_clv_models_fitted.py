@@ -15,7 +15,7 @@ from segment_warehouse import clv
 def model(dbt, session):
     """Fit both models on the summary and return their parameters."""
     dbt.config(materialized="table")
-    summary = dbt.ref("int_customer_clv_summary").df()
+    summary = dbt.ref("int_customer_clv_summary").order("customer_id").df()
     time_unit = summary["time_unit"].iloc[0] if len(summary) else None
     as_of_date = pd.Timestamp(summary["as_of_date"].max()).date() if len(summary) else None
     models = {
