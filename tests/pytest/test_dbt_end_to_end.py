@@ -223,6 +223,10 @@ def test_hand_made_bad_rows_land_in_quarantine_with_reasons(tmp_path: Path) -> N
     assert staged["order_id"].tolist() == ["o1", "o13", "o2"]
     # USD 20 at 1.08 per EUR
     assert float(staged.set_index("order_id").loc["o2", "amount"]) == pytest.approx(18.52)
+    # two purchasers are too few to cluster: no model, and nobody is left without a segment
+    assert warehouse.query("select count(*) as n from marts.customer_clusters")["n"].iloc[0] == 0
+    clusters = warehouse.query("select distinct cluster_segment from marts.customer_segments")
+    assert clusters["cluster_segment"].tolist() == ["Not clustered"]
 
 
 def test_orders_only_input_builds_the_scv_lifecycle_and_rfm(tmp_path: Path) -> None:

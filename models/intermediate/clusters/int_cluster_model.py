@@ -43,13 +43,18 @@ def model(dbt, session):
     as_of_date = pd.Timestamp(frame["as_of_date"].max()).date() if len(frame) else None
 
     used = clustering.usable_features(frame, candidates)
-    if len(frame) < 2 or not used:
-        return pd.DataFrame({"component": pd.Series(dtype=str)})
+    if not used:
+        return _typed(pd.DataFrame(), as_of_date)
     scaling = clustering.fit_scaling(frame, used)
     points = clustering.scale(frame, scaling)
-    k_min = int(dbt.config.get("k_min"))
-    k_max = int(dbt.config.get("k_max"))
-    k_range = range(k_min, k_max + 1)
+    # a silhouette needs 2 <= k < distinct customers; with fewer there is no model and
+    # every customer is 'Not clustered'
+    largest_k = min(int(dbt.config.get("k_max")), len(np.unique(points, axis=0)) - 1)
+    if largest_k < 2:
+        return _typed(pd.DataFrame(), as_of_date)
+    k_range = range(min(int(dbt.config.get("k_min")), largest_k), largest_k + 1)
+    if fixed_k not in (None, "", "None"):
+        fixed_k = min(int(fixed_k), largest_k)
     selections, k = clustering.choose_k(
         points,
         k_range,
@@ -57,7 +62,7 @@ def model(dbt, session):
         int(dbt.config.get("selection_sample_size")),
         int(dbt.config.get("silhouette_sample_size")),
         n_init=N_INIT,
-        fixed_k=int(fixed_k) if fixed_k not in (None, "", "None") else None,
+        fixed_k=fixed_k if fixed_k not in (None, "", "None") else None,
     )
     fit = clustering.fit_kmeans(points, k, seed, sample_size, n_init=N_INIT)
     sizes = np.bincount(clustering.assign(points, fit.centroids), minlength=k)
