@@ -47,7 +47,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from segment_warehouse import clustering
-from segment_warehouse.readme import write_readme_section
+from segment_warehouse.readme import write_section
 from segment_warehouse.registry import load_project_vars
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -495,16 +495,6 @@ def render(
     return "\n".join(lines)
 
 
-def write_section(output: Path, markdown: str) -> None:
-    """Replace the ``cluster-fit`` section of ``output``; add heading and markers if missing."""
-    text = output.read_text() if output.exists() else "# Benchmarks\n"
-    if f"<!-- {SECTION}:start -->" not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION_HEADING}\n\n<!-- {SECTION}:start -->\n"
-        text += f"<!-- {SECTION}:end -->\n"
-        output.write_text(text)
-    write_readme_section(output, SECTION, markdown)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Run both clusterings on one feature table and write the ``cluster-fit`` section."""
     argv = sys.argv[1:] if argv is None else argv
@@ -546,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     comparison = compare(table, settings, ours, plain)
     command = shlex.join(["python", "scripts/benchmark_clusters.py", *argv])
     markdown = render(table, settings, ours, plain, comparison, command, started)
-    write_section(args.output, markdown)
+    write_section(args.output, SECTION, SECTION_HEADING, markdown)
     print(markdown)
     print(f"wrote the {SECTION} section of {args.output}")
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from segment_warehouse import clv
 from segment_warehouse.clv_simulation import simulate_day_summary
-from segment_warehouse.readme import write_readme_section
+from segment_warehouse.readme import write_section
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "clv-fit"
@@ -316,16 +316,6 @@ def render(
     return "\n".join(lines)
 
 
-def write_section(output: Path, markdown: str) -> None:
-    """Replace the ``clv-fit`` section of ``output``, appending heading and markers if missing."""
-    text = output.read_text() if output.exists() else "# Benchmarks\n"
-    if f"<!-- {SECTION}:start -->" not in text:
-        text = text.rstrip("\n") + f"\n\n{SECTION_HEADING}\n\n<!-- {SECTION}:start -->\n"
-        text += f"<!-- {SECTION}:end -->\n"
-        output.write_text(text)
-    write_readme_section(output, SECTION, markdown)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Fit both implementations on one summary and write the ``clv-fit`` section."""
     argv = sys.argv[1:] if argv is None else argv
@@ -368,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"lifetimes: {sum(fit.seconds for fit in reference.fits.values()):.2f} s")
     command = shlex.join(["python", "scripts/benchmark_clv.py", *argv])
     markdown = render(summary, ours, reference, command, started)
-    write_section(args.output, markdown)
+    write_section(args.output, SECTION, SECTION_HEADING, markdown)
     print(markdown)
     print(f"wrote the {SECTION} section of {args.output}")
 

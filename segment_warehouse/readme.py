@@ -41,3 +41,16 @@ def section_cli(name: str, render: Callable[[], str], argv: list[str] | None = N
         write_readme_section(args.write, name, markdown)
     else:
         print(markdown, end="")
+
+
+def write_section(path: Path, name: str, heading: str, markdown: str) -> None:
+    """Replace the section ``name`` of ``path``, first appending ``heading`` and markers if absent.
+
+    Lets each benchmark script own its part of BENCHMARKS.md.
+    """
+    start_marker, end_marker = _markers(name)
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if start_marker not in text:
+        text = text.rstrip("\n") + f"\n\n{heading}\n\n{start_marker}\n{end_marker}\n"
+        path.write_text(text)
+    write_readme_section(path, name, markdown)
