@@ -12,8 +12,8 @@
 
 with
 
-orders as (
-    select * from {{ ref('int_orders_enriched') }}
+all_purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 customers as (
@@ -29,17 +29,10 @@ cutoff_dates as (
 ),
 
 purchase_days as (
-    select
-        orders.customer_id,
-        orders.order_date,
-        sum(orders.amount) as day_amount,
-        count(*) as day_orders,
-        sum(case when orders.is_discounted then 1 else 0 end) as day_discounted_orders,
-        sum(case when orders.channel_group = 'online' then 1 else 0 end) as day_online_orders
-    from orders
+    select all_purchase_days.*
+    from all_purchase_days
     cross join as_of
-    where orders.ordered_at < as_of.as_of_end_at
-    group by orders.customer_id, orders.order_date
+    where all_purchase_days.order_date <= as_of.as_of_date
 ),
 
 customer_cutoffs as (

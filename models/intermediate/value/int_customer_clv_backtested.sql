@@ -17,8 +17,8 @@ predicted as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
-orders as (
-    select * from {{ ref('int_orders_enriched') }}
+purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 backtest_window as (
@@ -27,16 +27,15 @@ backtest_window as (
 
 holdout_purchase_days as (
     select
-        orders.customer_id,
-        orders.order_date,
-        sum(orders.amount) as day_amount
-    from orders
+        purchase_days.customer_id,
+        purchase_days.order_date,
+        purchase_days.day_amount
+    from purchase_days
     cross join backtest_window
     where
         backtest_window.holdout_days > 0
-        and orders.order_date >= backtest_window.holdout_start_date
-        and orders.order_date <= backtest_window.holdout_end_date
-    group by orders.customer_id, orders.order_date
+        and purchase_days.order_date >= backtest_window.holdout_start_date
+        and purchase_days.order_date <= backtest_window.holdout_end_date
 ),
 
 holdout_actuals as (

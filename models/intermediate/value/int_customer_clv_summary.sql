@@ -11,8 +11,8 @@
 
 with
 
-orders as (
-    select * from {{ ref('int_orders_enriched') }}
+all_purchase_days as (
+    select * from {{ ref('int_customer_purchase_days') }}
 ),
 
 as_of as (
@@ -21,13 +21,12 @@ as_of as (
 
 purchase_days as (
     select
-        orders.customer_id,
-        orders.order_date,
-        sum(orders.amount) as day_amount
-    from orders
+        all_purchase_days.customer_id,
+        all_purchase_days.order_date,
+        all_purchase_days.day_amount
+    from all_purchase_days
     cross join as_of
-    where orders.ordered_at < as_of.as_of_end_at
-    group by orders.customer_id, orders.order_date
+    where all_purchase_days.order_date <= as_of.as_of_date
 ),
 
 ranked_days as (

@@ -6,6 +6,23 @@
 {#- The frequency buckets are the fixed reporting grid of the calibration/holdout plots of
     the BG/NBD literature (0, 1, ... 6, 7+), not a tunable threshold. -#}
 {%- set top_frequency_bucket = 7 -%}
+{%- set breakdowns = [
+    {'name': 'total', 'value': "'all'", 'order': '0', 'group_keys': [], 'where': none},
+    {
+        'name': 'calibration_frequency',
+        'value': 'frequency_bucket',
+        'order': 'frequency_bucket_order',
+        'group_keys': ['frequency_bucket', 'frequency_bucket_order'],
+        'where': none,
+    },
+    {
+        'name': 'clv_decile',
+        'value': 'cast(clv_decile as ' ~ dbt.type_string() ~ ')',
+        'order': 'clv_decile',
+        'group_keys': ['clv_decile'],
+        'where': 'clv_decile is not null',
+    },
+] -%}
 
 with
 
@@ -28,75 +45,39 @@ bucketed as (
     from backtested
 ),
 
-total_groups as (
-    {# Grouped by the window's columns (one value each) rather than by nothing, so that an
-       empty backtest gives no total row instead of a row of zeros. -#}
-    select
-        'total' as breakdown_name,
-        'all' as group_value,
-        0 as group_order,
-        count(*) as customers,
-        sum(predicted_transactions) as predicted_transactions,
-        sum(actual_transactions) as actual_transactions,
-        sum(predicted_value) as predicted_value,
-        sum(actual_spend) as actual_spend,
-        holdout_days,
-        holdout_start_date,
-        holdout_end_date,
-        as_of_date
-    from bucketed
-    group by holdout_days, holdout_start_date, holdout_end_date, as_of_date
-),
-
-frequency_groups as (
-    select
-        'calibration_frequency' as breakdown_name,
-        frequency_bucket as group_value,
-        frequency_bucket_order as group_order,
-        count(*) as customers,
-        sum(predicted_transactions) as predicted_transactions,
-        sum(actual_transactions) as actual_transactions,
-        sum(predicted_value) as predicted_value,
-        sum(actual_spend) as actual_spend,
-        holdout_days,
-        holdout_start_date,
-        holdout_end_date,
-        as_of_date
-    from bucketed
-    group by
-        frequency_bucket,
-        frequency_bucket_order,
-        holdout_days,
-        holdout_start_date,
-        holdout_end_date,
-        as_of_date
-),
-
-decile_groups as (
-    select
-        'clv_decile' as breakdown_name,
-        cast(clv_decile as {{ dbt.type_string() }}) as group_value,
-        clv_decile as group_order,
-        count(*) as customers,
-        sum(predicted_transactions) as predicted_transactions,
-        sum(actual_transactions) as actual_transactions,
-        sum(predicted_value) as predicted_value,
-        sum(actual_spend) as actual_spend,
-        holdout_days,
-        holdout_start_date,
-        holdout_end_date,
-        as_of_date
-    from bucketed
-    where clv_decile is not null
-    group by clv_decile, holdout_days, holdout_start_date, holdout_end_date, as_of_date
-),
-
-unioned as (
-    select * from total_groups
-    union all
-    select * from frequency_groups
-    union all
-    select * from decile_groups
+grouped as (
+    {#- Each breakdown groups by its keys and the window's columns (one value each), so
+        that an empty backtest gives no rows, not a total row of zeros. -#}
+    {%- for breakdown in breakdowns %}
+        select
+            {{ text_literal(breakdown.name) }} as breakdown_name,
+            {{ breakdown.value }} as group_value,
+            {{ breakdown.order }} as group_order,
+            count(*) as customers,
+            sum(predicted_transactions) as predicted_transactions,
+            sum(actual_transactions) as actual_transactions,
+            sum(predicted_value) as predicted_value,
+            sum(actual_spend) as actual_spend,
+            holdout_days,
+            holdout_start_date,
+            holdout_end_date,
+            as_of_date
+        from bucketed
+        {%- if breakdown.where %}
+            where {{ breakdown.where }}
+        {%- endif %}
+        group by
+            {%- for key in breakdown.group_keys %}
+                {{ key }},
+            {%- endfor %}
+            holdout_days,
+            holdout_start_date,
+            holdout_end_date,
+            as_of_date
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
@@ -117,7 +98,7 @@ final as (
         holdout_start_date,
         holdout_end_date,
         as_of_date
-    from unioned
+    from grouped
 )
 
 select * from final
