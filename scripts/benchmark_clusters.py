@@ -27,16 +27,13 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import pickle
 import platform
-import resource
 import shlex
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +43,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from segment_warehouse import clustering
+from segment_warehouse import clustering, measure
 from segment_warehouse.readme import write_section
 from segment_warehouse.registry import load_project_vars
 
@@ -316,42 +313,14 @@ class Run:
     peak_rss_mib: float
 
 
-def resident_mib() -> float:
-    """Return this process's current resident set size (what a forked child starts with)."""
-    with open("/proc/self/statm") as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * resource.getpagesize() / 2**20
-
-
 def run_in_child(cluster: Callable[..., Clustering], *args: Any) -> Run:
-    """Run one clustering in a forked child; return its result, its starting and peak RSS.
-
-    The child inherits the feature table, so its memory includes it (and the interpreter
-    and libraries): the resident set size it starts with is measured first.
-    """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        start_mib = resident_mib()
-        try:
-            payload: Any = (start_mib, cluster(*args))
-        except Exception as error:  # report the failure to the parent, whatever it is
-            payload = f"{type(error).__name__}: {error}"
-        with os.fdopen(write_end, "wb") as pipe:
-            pickle.dump(payload, pipe)
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        try:
-            payload = pickle.load(pipe)
-        except EOFError:
-            payload = "the child process ended without a result"
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0 or isinstance(payload, str):
-        raise SystemExit(f"{cluster.__name__} failed: {payload}")
-    start_mib, result = payload
-    return Run(clustering=result, start_rss_mib=start_mib, peak_rss_mib=usage.ru_maxrss / 1024)
+    """Run one clustering in a forked child; return its result, its starting and peak RSS."""
+    child = measure.run_in_child(cluster, *args)
+    return Run(
+        clustering=child.result,
+        start_rss_mib=child.start_rss_mib,
+        peak_rss_mib=child.peak_rss_mib,
+    )
 
 
 # ---- comparison -------------------------------------------------------------------------
@@ -407,8 +376,7 @@ def compare(table: FeatureTable, settings: ModelSettings, ours: Run, plain: Run)
 
 def versions() -> str:
     """Return the versions of the libraries that do the work."""
-    packages = ("numpy", "pandas", "scipy", "scikit-learn")
-    return ", ".join(f"{package} {metadata.version(package)}" for package in packages)
+    return measure.library_versions(("numpy", "pandas", "scipy", "scikit-learn"))
 
 
 def render(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import platform
 import shlex
 import sys
@@ -26,13 +25,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from segment_warehouse import clv
+from segment_warehouse import clv, measure
 from segment_warehouse.clv_simulation import simulate_day_summary
 from segment_warehouse.readme import write_section
 
@@ -185,27 +182,8 @@ def run_in_child(fit: Callable[[Summary], dict[str, ModelFit]], summary: Summary
 
     The child inherits the summary, so its peak memory includes it (and the interpreter).
     """
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            payload: Any = fit(summary)
-        except Exception as error:  # report the failure to the parent, whatever it is
-            payload = f"{type(error).__name__}: {error}"
-        with os.fdopen(write_end, "wb") as pipe:
-            pickle.dump(payload, pipe)
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        try:
-            payload = pickle.load(pipe)
-        except EOFError:
-            payload = "the child process ended without a result"
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0 or isinstance(payload, str):
-        raise SystemExit(f"{fit.__name__} failed: {payload}")
-    return Run(fits=payload, peak_rss_mib=usage.ru_maxrss / 1024)
+    child = measure.run_in_child(fit, summary)
+    return Run(fits=child.result, peak_rss_mib=child.peak_rss_mib)
 
 
 def log_likelihood(model: str, parameters: dict[str, float], summary: Summary) -> float:
@@ -234,8 +212,7 @@ def relative_differences(ours: Run, reference: Run) -> dict[str, dict[str, float
 
 def versions() -> str:
     """Return the versions of the libraries that do the work."""
-    packages = ("numpy", "scipy", "lifetimes", "autograd")
-    return ", ".join(f"{package} {metadata.version(package)}" for package in packages)
+    return measure.library_versions(("numpy", "scipy", "lifetimes", "autograd"))
 
 
 def render(
