@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
-$(DEMO_STAMP): $(STAMP)
+$(DEMO_STAMP): $(STAMP) segment_warehouse/demo_data.py
 	rm -f $(DEMO_DIR)/.generated-*
 	$(BIN)/python scripts/generate_demo_data.py --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
 	touch $(DEMO_STAMP)

@@ -10,16 +10,18 @@ in its own forked process, so that its wall time and peak resident memory are it
 Both clusterings are then compared on all rows: inertia (sum of squared distances to the
 nearest centroid) and the adjusted Rand index between the two labelings.
 
-The feature table is simulated by default: like ``int_customer_cluster_features`` (ten
-features: log recency, frequency, spend, tenure and average order value; discount, refund,
-holiday and store shares of the orders; top-category spend share with some nulls), drawn
-with a fixed seed from a mixture of planted behavioural groups. ``--database`` reads the
-table of a built warehouse instead. The results replace the ``cluster-fit`` section of
-BENCHMARKS.md.
+The feature table is the real one: by default the demo generator writes ``--customers``
+customers (seed ``--seed``) to a temporary directory and dbt builds
+``int_customer_cluster_features`` and what it needs (no tests) into a temporary DuckDB
+file; ``--database`` reads the table of a built warehouse instead. Where the generator's
+ground truth is at hand, both clusterings are also compared with the planted personas
+(adjusted Rand index over the accounts that are not duplicate identities). The results
+replace the ``cluster-fit`` section of BENCHMARKS.md.
 
-    python scripts/benchmark_clusters.py                      # 1,000,000 simulated customers
+    python scripts/benchmark_clusters.py                      # 1,000,000 demo customers
     python scripts/benchmark_clusters.py --customers 50000 --output /tmp/BENCHMARKS.md
-    python scripts/benchmark_clusters.py --database warehouse/segment_warehouse.duckdb
+    python scripts/benchmark_clusters.py --database warehouse/segment_warehouse.duckdb \
+        --ground-truth data/demo/ground_truth
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import os
 import platform
 import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
@@ -44,6 +48,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from segment_warehouse import clustering, measure
+from segment_warehouse.dbt_runner import run_dbt
+from segment_warehouse.demo_data import generate
 from segment_warehouse.readme import write_section
 from segment_warehouse.registry import load_project_vars
 
@@ -52,134 +58,76 @@ MODEL_PATH = PROJECT_DIR / "models" / "intermediate" / "clusters" / "int_cluster
 SECTION = "cluster-fit"
 SECTION_HEADING = "## Clustering"
 DEFAULT_CUSTOMERS = 1_000_000
-MAX_TENURE_DAYS = 3 * 365
-TOP_CATEGORY_NULL_SHARE = 0.08
-TOP_CATEGORY_MIN_SHARE = 0.12
 
 
 # ---- the feature table ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class PlantedGroup:
-    """One behavioural group of the simulation; (a, b) pairs are Beta distributions."""
-
-    name: str
-    weight: float
-    extra_orders: float  # orders = 1 + Poisson(extra_orders)
-    recency_days: float  # mean days since the last order (exponential, at most the tenure)
-    first_tenure_days: int  # tenure is uniform from this to MAX_TENURE_DAYS
-    log_order_value: float  # mean of the customer's log average order value
-    discount: tuple[float, float]
-    refund: tuple[float, float]
-    holiday: tuple[float, float]
-    store: tuple[float, float]
-    top_category: tuple[float, float]
-
-
-# the demo generator's personas among purchasers, roughly in its proportions
-PLANTED_GROUPS = (
-    PlantedGroup("regular", 0.42, 7.0, 80, 300, 4.95, (2, 4), (0.5, 10), (2, 6), (0.3, 5), (2, 6)),
-    PlantedGroup("lapsed", 0.17, 3.5, 450, 500, 4.85, (2, 3), (0.8, 8), (2, 6), (0.3, 5), (2, 5)),
-    PlantedGroup("one-time", 0.15, 0.0, 0, 1, 4.75, (1, 2), (0.3, 8), (1, 3), (0.3, 3), (2, 3)),
-    PlantedGroup("discount", 0.09, 5.0, 90, 300, 4.55, (9, 1.5), (2, 6), (2, 5), (0.3, 5), (2, 6)),
-    PlantedGroup(
-        "holiday", 0.07, 2.5, 200, 400, 5.3, (2, 3), (0.5, 8), (9, 1.2), (0.3, 6), (1.5, 4)
-    ),
-    PlantedGroup(
-        "in-store", 0.08, 8.0, 40, 300, 4.35, (1.5, 5), (0.3, 12), (1.5, 6), (20, 0.6), (4, 3)
-    ),
-    PlantedGroup("vip", 0.02, 20.0, 15, 600, 5.8, (1, 6), (0.5, 10), (2, 6), (0.5, 3), (2, 5)),
-)
-
-
-@dataclass(frozen=True)
 class FeatureTable:
-    """The customers' cluster features, their planted groups (if simulated) and origin."""
+    """The customers' cluster features, their planted personas (if known) and origin.
+
+    ``planted`` follows the rows of ``frame``: the persona, or None for an account that is
+    a duplicate identity of a person (left out of the comparison).
+    """
 
     frame: pd.DataFrame
     planted: np.ndarray | None
     description: str
 
 
-def simulate_features(customers: int, seed: int) -> FeatureTable:
-    """Draw a feature table like ``int_customer_cluster_features`` from the planted groups.
-
-    Per customer: a group; orders 1 + Poisson; tenure uniform in days; days since the last
-    order exponential, at most the tenure and equal to it for a single order; an average
-    order value log-normal; discount, refund, holiday and store orders binomial with a
-    Beta-drawn probability (so shares are multiples of 1 / orders); net spend the orders'
-    value less part of the refunded share; the top category's spend share a Beta above
-    0.12 (1 for some single orders) and null for 8 % (no order lines).
-    """
-    rng = np.random.default_rng(seed)
-    weights = np.array([group.weight for group in PLANTED_GROUPS])
-    planted = rng.choice(len(PLANTED_GROUPS), customers, p=weights / weights.sum())
-
-    def per_customer(attribute: str) -> np.ndarray:
-        values = np.array([getattr(group, attribute) for group in PLANTED_GROUPS], dtype=float)
-        return values[planted]
-
-    def beta(attribute: str) -> np.ndarray:
-        return rng.beta(per_customer(attribute)[:, 0], per_customer(attribute)[:, 1])
-
-    def share(attribute: str) -> np.ndarray:
-        return rng.binomial(orders, beta(attribute)) / orders
-
-    orders = 1 + rng.poisson(per_customer("extra_orders"))
-    first = per_customer("first_tenure_days")
-    tenure = np.floor(first + rng.random(customers) * (MAX_TENURE_DAYS + 1 - first))
-    recency = np.minimum(
-        np.round(rng.exponential(np.maximum(per_customer("recency_days"), 1))), tenure
+def build_demo_features(customers: int, seed: int, work_dir: Path) -> tuple[Path, Path]:
+    """Generate demo data and build the feature model; return the database and ground truth."""
+    started = time.perf_counter()
+    generate(work_dir / "demo", customers=customers, seed=seed)
+    print(f"generated {customers:,} customers in {time.perf_counter() - started:.0f} s")
+    database = work_dir / "warehouse.duckdb"
+    started = time.perf_counter()
+    run_dbt(
+        [
+            "build",
+            "--select",
+            "+int_customer_cluster_features",
+            "--exclude-resource-type",
+            "test",
+            "unit_test",
+        ],
+        target="test",
+        variables={"raw_data_dir": str(work_dir / "demo" / "raw")},
+        env={"SEGMENT_WAREHOUSE_TEST_DB": str(database)},
+        target_path=work_dir / "target",
+        log_path=work_dir / "logs",
     )
-    recency = np.where(orders == 1, tenure, recency)
-    average_order_value = np.exp(rng.normal(per_customer("log_order_value"), 0.45))
-    refunded = share("refund")
-    net_spend = orders * average_order_value * (1 - refunded * rng.uniform(0.6, 1.0, customers))
-    top_category = TOP_CATEGORY_MIN_SHARE + (1 - TOP_CATEGORY_MIN_SHARE) * beta("top_category")
-    top_category = np.where((orders == 1) & (rng.random(customers) < 0.3), 1.0, top_category)
-    top_category = np.where(rng.random(customers) < TOP_CATEGORY_NULL_SHARE, np.nan, top_category)
-    frame = pd.DataFrame(
-        {
-            "log_days_since_last_order": np.log1p(recency),
-            "log_order_count": np.log1p(orders),
-            "log_net_spend": np.log1p(np.maximum(net_spend, 0)),
-            "log_tenure_days": np.log1p(tenure),
-            "log_average_order_value": np.log1p(average_order_value),
-            "discount_order_share": share("discount"),
-            "refunded_order_share": refunded,
-            "holiday_order_share": share("holiday"),
-            "store_order_share": share("store"),
-            "top_category_spend_share": top_category,
-        }
-    )
-    groups = ", ".join(f"{group.name} {group.weight:.0%}" for group in PLANTED_GROUPS)
-    description = (
-        f"a simulated `int_customer_cluster_features` of {customers:,} customers (seed "
-        f"{seed}): the ten features drawn from {len(PLANTED_GROUPS)} planted behavioural "
-        f"groups ({groups}); orders 1 + Poisson, shares binomial over the orders, "
-        f"{TOP_CATEGORY_NULL_SHARE:.0%} of top-category shares null"
-    )
-    return FeatureTable(frame, planted, description)
+    print(f"built the features in {time.perf_counter() - started:.0f} s", flush=True)
+    return database, work_dir / "demo" / "ground_truth"
 
 
-def read_features(database: Path, candidates: tuple[str, ...]) -> FeatureTable:
+def read_features(
+    database: Path, candidates: tuple[str, ...], ground_truth: Path | None = None
+) -> FeatureTable:
     """Read ``intermediate.int_customer_cluster_features`` of a built warehouse, read-only.
 
     Ordered by customer_id, as the model reads it, so that the samples are the model's.
+    With ``ground_truth`` (the generator's folder), each row gets its planted persona.
     """
-    import duckdb
-
-    columns = ", ".join(f'"{name}"' for name in candidates)
+    columns = ", ".join(f'"{name}"' for name in ("customer_id", *candidates))
     with duckdb.connect(str(database), read_only=True) as connection:
         frame = connection.sql(
             f"select {columns} from intermediate.int_customer_cluster_features order by customer_id"
         ).df()
-    description = (
-        f"the `intermediate.int_customer_cluster_features` of `{database.name}` "
-        f"({len(frame):,} customers)"
-    )
-    return FeatureTable(frame, None, description)
+    description = f"the `int_customer_cluster_features` of {len(frame):,} purchasers"
+    planted = None
+    if ground_truth is not None:
+        labels = pd.read_parquet(
+            ground_truth / "customer_labels.parquet",
+            columns=["customer_id", "persona", "is_duplicate_identity"],
+        )
+        labelled = frame[["customer_id"]].merge(
+            labels, on="customer_id", how="left", validate="one_to_one"
+        )
+        keep = labelled["persona"].notna() & ~labelled["is_duplicate_identity"].fillna(True)
+        planted = np.where(keep, labelled["persona"], None)
+    return FeatureTable(frame.drop(columns="customer_id"), planted, description)
 
 
 # ---- the two clusterings ----------------------------------------------------------------
@@ -197,6 +145,7 @@ class ModelSettings:
     selection_sample_size: int
     silhouette_sample_size: int
     n_init: int
+    winsor_quantile: float
 
 
 def model_settings(project_dir: Path = PROJECT_DIR) -> ModelSettings:
@@ -216,6 +165,7 @@ def model_settings(project_dir: Path = PROJECT_DIR) -> ModelSettings:
         selection_sample_size=int(variables["cluster_selection_sample_size"]),
         silhouette_sample_size=int(variables["cluster_silhouette_sample_size"]),
         n_init=int(model.N_INIT),
+        winsor_quantile=float(variables["cluster_winsor_quantile"]),
     )
 
 
@@ -242,18 +192,18 @@ class Clustering:
 
 
 def scaled_points(
-    frame: pd.DataFrame, candidates: tuple[str, ...]
+    frame: pd.DataFrame, settings: ModelSettings
 ) -> tuple[tuple[str, ...], np.ndarray]:
     """Return the usable features and the scaled matrix, as the model computes them."""
-    used = clustering.usable_features(frame, candidates)
-    scaling = clustering.fit_scaling(frame, used)
+    used = clustering.usable_features(frame, settings.candidates)
+    scaling = clustering.fit_scaling(frame, used, settings.winsor_quantile)
     return used, clustering.scale(frame, scaling)
 
 
 def cluster_ours(table: FeatureTable, settings: ModelSettings) -> Clustering:
     """Cluster as ``int_cluster_model`` does: choose k on samples, fit a sample, assign all."""
     start = time.perf_counter()
-    used, points = scaled_points(table.frame, settings.candidates)
+    used, points = scaled_points(table.frame, settings)
     scaled = time.perf_counter()
     selections, k = clustering.choose_k(
         points,
@@ -288,7 +238,7 @@ def cluster_ours(table: FeatureTable, settings: ModelSettings) -> Clustering:
 def cluster_plain(table: FeatureTable, settings: ModelSettings, k: int) -> Clustering:
     """Fit scikit-learn's ``KMeans`` with ``k`` clusters on every row, then predict every row."""
     start = time.perf_counter()
-    used, points = scaled_points(table.frame, settings.candidates)
+    used, points = scaled_points(table.frame, settings)
     scaled = time.perf_counter()
     model = KMeans(n_clusters=k, n_init=settings.n_init, random_state=settings.seed)
     model.fit(points)
@@ -358,16 +308,21 @@ class Comparison:
 
 def compare(table: FeatureTable, settings: ModelSettings, ours: Run, plain: Run) -> Comparison:
     """Evaluate both clusterings on every row of the scaled matrix."""
-    _, points = scaled_points(table.frame, settings.candidates)
+    _, points = scaled_points(table.frame, settings)
     mine, theirs = ours.clustering, plain.clustering
-    planted = table.planted
+    ours_planted = plain_planted = None
+    if table.planted is not None:
+        known = np.array([persona is not None for persona in table.planted])
+        planted = table.planted[known].astype(str)
+        ours_planted = float(adjusted_rand_score(planted, mine.labels[known]))
+        plain_planted = float(adjusted_rand_score(planted, theirs.labels[known]))
     return Comparison(
         ours_inertia=inertia(points, mine.centroids),
         plain_inertia=inertia(points, theirs.centroids),
         adjusted_rand=float(adjusted_rand_score(mine.labels, theirs.labels)),
         agreement=matched_agreement(mine.labels, theirs.labels),
-        ours_planted_rand=None if planted is None else adjusted_rand_score(planted, mine.labels),
-        plain_planted_rand=None if planted is None else adjusted_rand_score(planted, theirs.labels),
+        ours_planted_rand=ours_planted,
+        plain_planted_rand=plain_planted,
     )
 
 
@@ -450,7 +405,8 @@ def render(
     ]
     if comparison.ours_planted_rand is not None:
         lines[-1] += (
-            f" Against the {len(PLANTED_GROUPS)} planted groups: adjusted Rand index "
+            f" Against the {len(set(table.planted) - {None})} planted personas (accounts "
+            "that are not duplicate identities): adjusted Rand index "
             f"{comparison.ours_planted_rand:.3f} (ours), "
             f"{comparison.plain_planted_rand:.3f} (plain)."
         )
@@ -474,14 +430,19 @@ def main(argv: list[str] | None = None) -> None:
         "--customers",
         type=int,
         default=DEFAULT_CUSTOMERS,
-        help=f"customers in the simulated feature table (default {DEFAULT_CUSTOMERS:,})",
+        help=f"demo customers to generate and build features for (default {DEFAULT_CUSTOMERS:,})",
     )
     source.add_argument(
         "--database",
         type=Path,
         help="read intermediate.int_customer_cluster_features from this DuckDB warehouse instead",
     )
-    parser.add_argument("--seed", type=int, default=42, help="seed of the simulated table")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the demo data")
+    parser.add_argument(
+        "--ground-truth",
+        type=Path,
+        help="with --database: the generator's ground_truth folder, to compare with personas",
+    )
     parser.add_argument(
         "--output",
         type=Path,
@@ -492,10 +453,18 @@ def main(argv: list[str] | None = None) -> None:
 
     started = datetime.now(UTC)
     settings = model_settings()
-    if args.database is not None:
-        table = read_features(args.database, settings.candidates)
-    else:
-        table = simulate_features(args.customers, args.seed)
+    with tempfile.TemporaryDirectory(prefix="benchmark-clusters-") as work_dir:
+        if args.database is not None:
+            table = read_features(args.database, settings.candidates, args.ground_truth)
+        else:
+            database, truth = build_demo_features(args.customers, args.seed, Path(work_dir))
+            table = read_features(database, settings.candidates, truth)
+            table = FeatureTable(
+                table.frame,
+                table.planted,
+                f"{table.description} built by dbt from {args.customers:,} demo customers "
+                f"(seed {args.seed})",
+            )
     print(f"features: {len(table.frame):,} customers", flush=True)
     ours = run_in_child(cluster_ours, table, settings)
     print(f"ours: k = {ours.clustering.k}, {ours.clustering.total_seconds:.2f} s", flush=True)

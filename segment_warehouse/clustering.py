@@ -1,11 +1,15 @@
-"""Behavioural clusters: robust scaling, seeded k-means, stable cluster ids and readable labels.
+"""Behavioural clusters: winsorised scaling, seeded k-means, stable cluster ids and readable labels.
 
-The customers' behavioural features (one row per purchaser, built in SQL) are scaled per
-feature by the median and the interquartile range, so a few extreme customers neither set
-the scale nor dominate the distances; a missing value becomes the median (0 once scaled).
-k-means is fitted on a seeded sample and every customer is then assigned to the nearest
-centroid, with distances summed feature by feature in feature order, so that SQL computing
-``(value - center) / scale`` and ``sum of (scaled - centroid)^2`` assigns every row alike.
+The customers' behavioural features (one row per purchaser, built in SQL) are winsorised
+per feature (clipped to a low and a high quantile, so a few extreme customers can move
+neither the scale nor a centroid) and standardised by the clipped values' mean and standard
+deviation; a missing value becomes the mean (0 once scaled). Standardising, rather than
+dividing by the interquartile range, keeps features that are 0 for most customers (store
+orders, say) on a scale set by everyone, where an interquartile range of almost nothing
+would blow them up. k-means is fitted on a seeded sample and every customer is then
+assigned to the nearest centroid, with distances summed feature by feature in feature
+order, so that SQL computing ``(least(greatest(value, lower), upper) - center) / scale``
+and ``sum of (scaled - centroid)^2`` assigns every row alike.
 The number of clusters is the one with the best silhouette on a seeded sample.
 
 Cluster ids survive refits: the new centroids are matched to the previous ones (Hungarian
@@ -29,15 +33,16 @@ from sklearn.metrics import silhouette_score
 
 FEATURE_WORDS: Mapping[str, tuple[str, str]] = MappingProxyType(
     {
-        "log_days_since_last_order": ("recently active", "lapsed"),
-        "log_order_count": ("infrequent", "frequent"),
-        "log_net_spend": ("low spend", "high spend"),
-        "log_tenure_days": ("new", "long-standing"),
+        "sqrt_days_since_last_order": ("recently active", "lapsed"),
+        "inactive_tenure_share": ("buying steadily", "no repeat lately"),
+        "log_non_store_order_count": ("few online orders", "many online orders"),
+        "log_store_order_count": ("online only", "in-store"),
         "log_average_order_value": ("small baskets", "large baskets"),
-        "discount_order_share": ("discount-averse", "discount-driven"),
-        "refunded_order_share": ("rarely refunds", "often refunds"),
-        "holiday_order_share": ("off-season", "holiday shoppers"),
-        "store_order_share": ("online", "in-store"),
+        "log_tenure_days": ("new", "long-standing"),
+        "log_net_spend": ("low spend", "high spend"),
+        "smoothed_discount_order_share": ("discount-averse", "discount-driven"),
+        "smoothed_refunded_order_share": ("rarely refunds", "often refunds"),
+        "smoothed_holiday_order_share": ("off-season", "holiday shoppers"),
         "top_category_spend_share": ("varied categories", "category-loyal"),
     }
 )
@@ -55,28 +60,38 @@ LABEL_SEPARATOR = " · "
 
 @dataclass(frozen=True, eq=False)
 class Scaling:
-    """Per-feature center (median) and scale (IQR, else standard deviation, else 1).
+    """Per feature: clipping bounds, then the clipped values' center (mean) and scale.
 
-    The arrays are copied and made read-only, so a ``Scaling`` cannot change once made.
+    ``scaled = (min(max(value, lower), upper) - center) / scale``. The arrays are copied and
+    made read-only, so a ``Scaling`` cannot change once made. Without ``lower`` and
+    ``upper`` nothing is clipped.
     """
 
     features: tuple[str, ...]
     center: np.ndarray
     scale: np.ndarray
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         """Check the shapes and freeze the arrays."""
-        for name in ("center", "scale"):
-            values = np.array(getattr(self, name), dtype=float)
-            if values.shape != (len(self.features),):
+        n_features = len(self.features)
+        defaults = {"lower": -np.inf, "upper": np.inf}
+        for name in ("center", "scale", "lower", "upper"):
+            value = getattr(self, name)
+            if value is None:
+                value = np.full(n_features, defaults[name])
+            values = np.array(value, dtype=float)
+            if values.shape != (n_features,):
                 raise ValueError(
-                    f"{name} needs one value per feature ({len(self.features)}), "
-                    f"got shape {values.shape}"
+                    f"{name} needs one value per feature ({n_features}), got shape {values.shape}"
                 )
             values.setflags(write=False)
             object.__setattr__(self, name, values)
         if not (np.all(np.isfinite(self.center)) and np.all(self.scale > 0)):
             raise ValueError("center must be finite and scale positive for every feature")
+        if not np.all(self.lower <= self.upper):
+            raise ValueError("lower must not exceed upper for any feature")
 
 
 def _matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
@@ -103,15 +118,20 @@ def usable_features(frame: pd.DataFrame, candidates: Iterable[str]) -> tuple[str
     return tuple(name for name, keep in zip(candidates, varies, strict=True) if keep)
 
 
-def fit_scaling(frame: pd.DataFrame, features: Sequence[str]) -> Scaling:
-    """Fit the per-feature median and interquartile range, ignoring nulls.
+def fit_scaling(
+    frame: pd.DataFrame, features: Sequence[str], winsor_quantile: float = 0.01
+) -> Scaling:
+    """Fit per-feature clipping bounds and the clipped values' mean and standard deviation.
 
-    Quantiles interpolate linearly between order statistics (numpy's and pandas' default,
-    DuckDB's ``quantile_cont``). Where the IQR is 0 (more than half the rows share one
-    value) the population standard deviation (ddof 0) is the scale instead, and 1 where
-    that is 0 too (a constant feature). A feature without any value is an error: filter
-    the candidates with ``usable_features`` first.
+    The bounds are the ``winsor_quantile`` and ``1 - winsor_quantile`` quantiles, ignoring
+    nulls and interpolating linearly between order statistics (numpy's default, DuckDB's
+    ``quantile_cont``); 0 clips nothing. Center and scale are the mean and the population
+    standard deviation (ddof 0) of the clipped values; the scale is 1 where that is 0 (a
+    constant feature). A feature without any value is an error: filter the candidates with
+    ``usable_features`` first.
     """
+    if not 0 <= winsor_quantile < 0.5:
+        raise ValueError(f"winsor_quantile must be in [0, 0.5), got {winsor_quantile}")
     features = tuple(features)
     matrix = _matrix(frame, features)
     empty = [
@@ -122,26 +142,34 @@ def fit_scaling(frame: pd.DataFrame, features: Sequence[str]) -> Scaling:
             "cannot scale features without any value: "
             f"{', '.join(empty) or 'no rows'} (filter them with usable_features)"
         )
-    center = np.nanmedian(matrix, axis=0)
-    lower, upper = np.nanpercentile(matrix, [25.0, 75.0], axis=0)
-    scale = upper - lower
-    spread = np.nanstd(matrix, axis=0)
-    scale = np.where(scale > 0, scale, np.where(spread > 0, spread, 1.0))
-    return Scaling(features=features, center=center, scale=scale)
+    lower, upper = np.nanpercentile(
+        matrix, [100.0 * winsor_quantile, 100.0 * (1.0 - winsor_quantile)], axis=0
+    )
+    clipped = np.clip(matrix, lower, upper)
+    center = np.nanmean(clipped, axis=0)
+    spread = np.nanstd(clipped, axis=0)
+    return Scaling(
+        features=features,
+        center=center,
+        scale=np.where(spread > 0, spread, 1.0),
+        lower=lower,
+        upper=upper,
+    )
 
 
 def scale(frame: pd.DataFrame, scaling: Scaling) -> np.ndarray:
-    """Return ``(value - center) / scale`` per row and feature, with nulls as 0 (the median).
+    """Return the clipped, standardised value per row and feature, with nulls as 0 (the mean).
 
-    The same arithmetic in SQL is ``coalesce((value - center) / scale, 0)``.
+    The same arithmetic in SQL is
+    ``coalesce((least(greatest(value, lower), upper) - center) / scale, 0)``.
     """
-    matrix = _matrix(frame, scaling.features)
+    matrix = np.clip(_matrix(frame, scaling.features), scaling.lower, scaling.upper)
     scaled = (matrix - scaling.center) / scaling.scale
     return np.where(np.isnan(scaled), 0.0, scaled)
 
 
 def unscale(points: np.ndarray, scaling: Scaling) -> np.ndarray:
-    """Return scaled points (e.g. centroids) in the features' original units."""
+    """Return scaled points (e.g. centroids) in the features' original (clipped) units."""
     return np.asarray(points, dtype=float) * scaling.scale + scaling.center
 
 

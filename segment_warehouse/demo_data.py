@@ -155,14 +155,17 @@ PERSONAS: tuple[_Persona, ...] = (
     _Persona("holiday_shopper", 0.06, (1, 2.0), (1, 1.0), 0.15, ("s", 0, "e", -300),
              ("e", 0, "e", 0), False, "holiday", 0.30, 0.15, 0.08, 0.3, 2.8, 1.2, 0.20, 0.08,
              7.8, 0.0, 0.0),
-    _Persona("churned", 0.15, (2, 4.0), (1, 1.5), 0.25, ("s", 0, "e", -400),
+    _Persona("churned", 0.15, (3, 5.0), (1, 1.5), 0.25, ("s", 0, "e", -400),
              ("a", 120, "e", -CHURN_QUIET_DAYS), True, "online", 0.12, 0.10, 0.06, -0.2, 2.5,
              1.0, 0.15, 0.08, 6.0, 0.05, 0.0),
     _Persona("one_time_buyer", 0.14, (1, 0.0), (0, 0.0), 0.0, ("s", 0, "e", -90),
              ("s", 0, "e", -90), False, "online", 0.25, 0.12, 0.05, -0.4, 1.5, 1.0, 0.10, 0.07,
              7.0, 0.0, 0.6),
-    _Persona("regular", 0.42, (2, 2.1), (1, 2.0), 0.25, ("s", 0, "e", -120), ("e", -180, "e", 0),
+    _Persona("regular", 0.32, (2, 2.1), (1, 2.0), 0.0, ("s", 0, "e", -120), ("e", -180, "e", 0),
              True, "online", 0.10, 0.10, 0.04, -0.3, 2.5, 1.0, 0.15, 0.08, 7.8, 0.045, 0.0),
+    _Persona("omnichannel", 0.10, (2, 2.0), (2, 3.0), 1.0, ("s", 0, "e", -120),
+             ("e", -180, "e", 0), True, "online", 0.10, 0.10, 0.04, -0.3, 2.5, 1.0, 0.15, 0.08,
+             7.8, 0.03, 0.0),
     _Persona("store_only", 0.07, (0, 0.0), (2, 4.0), 1.0, ("s", 0, "e", -120),
              ("e", -120, "e", 0), True, "store", 0.0, 0.0, 0.0, 0.0, 0.0, 1.1, 0.20, 0.0, 7.5,
              0.0, 0.0),
@@ -177,12 +180,18 @@ _P = {name: i for i, name in enumerate(PERSONA_NAMES)}
 #: Share of persons who have a second customer account.
 DUPLICATE_SHARE = 0.02
 _DUP_PERSONAS = [
-    _P[n] for n in ("vip", "discount_driven", "holiday_shopper", "churned", "regular", "store_only")
-]
+    _P[n]
+    for n in (
+        "vip", "discount_driven", "holiday_shopper", "churned", "regular", "omnichannel",
+        "store_only",
+    )
+]  # fmt: skip
 _DUP_NONE, _DUP_GUEST, _DUP_STORE = 0, 1, 2
 #: Share of long-standing customers (first purchase in the first two months of the window).
 EXISTING_SHARE = 0.4
-_EXISTING_PERSONAS = [_P[n] for n in ("vip", "discount_driven", "churned", "regular", "store_only")]
+_EXISTING_PERSONAS = [
+    _P[n] for n in ("vip", "discount_driven", "churned", "regular", "omnichannel", "store_only")
+]
 
 
 def _persona_array(attr: str, dtype: type = np.float64) -> np.ndarray:
@@ -1274,7 +1283,7 @@ class _Chunk:
         # exponential, so that activity does not thin out towards the end date.
         active = (b_hi == last) & (b_lo < b_hi) & _persona_array("force_last", bool)[persona]
         width = np.maximum(b_hi - b_lo, 1).astype(np.float64)
-        scale = width / 1.2  # exponential truncated to the window, by inverse CDF
+        scale = width / 3.0  # exponential truncated to the window, by inverse CDF
         back = -scale * np.log1p(-rng.random(n) * -np.expm1(-width / scale))
         last_day = np.where(active, np.clip(b_hi - back.astype(np.int64), b_lo, b_hi), last_day)
         self.first_day, self.last_day, self.calendar_kind = first_day, last_day, calendar

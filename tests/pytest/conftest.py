@@ -35,12 +35,14 @@ def build_warehouse(
     variables: Mapping[str, Any] | None = None,
     check: bool = True,
     command: str = "build",
+    select: str | None = None,
 ) -> Warehouse:
-    """Run ``dbt <command>`` on the test target with raw data from ``raw_dir``."""
+    """Run ``dbt <command>`` (on the nodes ``select`` picks, default all) on the test target
+    with raw data from ``raw_dir``."""
     work_dir.mkdir(parents=True, exist_ok=True)
     database = work_dir / "warehouse.duckdb"
     run = run_dbt(
-        [command],
+        [command, *(["--select", select] if select else [])],
         target="test",
         variables={"raw_data_dir": str(raw_dir), **(variables or {})},
         env={"SEGMENT_WAREHOUSE_TEST_DB": str(database)},

@@ -41,47 +41,76 @@ def planted_blobs(per_cluster: int = 150, seed: int = 0) -> tuple[np.ndarray, np
 # ---- scaling ------------------------------------------------------------------------------
 
 
-def test_fit_scaling_against_hand_computed_median_and_iqr() -> None:
+def test_fit_scaling_against_hand_computed_winsorised_mean_and_std() -> None:
     frame = pd.DataFrame(
         {
-            # sorted 1, 2, 3, 4, 100: median 3, quartiles 2 and 4 -> IQR 2 (100 does not matter)
+            # sorted 1, 2, 3, 4, 100: quartiles 2 and 4, so clipped 3, 2, 4, 2, 4 (the 100 is
+            # held at 4): mean 3, deviations 0, 1, 1, 1, 1 -> standard deviation sqrt(0.8)
             "spend": [3.0, 1.0, 100.0, 2.0, 4.0],
-            # quartiles both 0 -> IQR 0 -> standard deviation sqrt(100/5 - 2^2) = 4
+            # quartiles both 0: clipped to 0 everywhere -> constant, scale 1
             "refunds": [0.0, 0.0, 10.0, 0.0, 0.0],
-            # null ignored: 10, 20, 30, 40 -> median 25, quartiles 17.5 and 32.5 -> IQR 15
+            # null ignored: 10, 20, 30, 40 -> quartiles 17.5 and 32.5, clipped 17.5, 20, 30,
+            # 32.5: mean 25, squared deviations 56.25, 25, 25, 56.25 -> sd sqrt(40.625)
             "tenure": [10.0, np.nan, 20.0, 30.0, 40.0],
         }
     )
-    scaling = clustering.fit_scaling(frame, ["spend", "refunds", "tenure"])
+    scaling = clustering.fit_scaling(frame, ["spend", "refunds", "tenure"], winsor_quantile=0.25)
     assert scaling.features == ("spend", "refunds", "tenure")
-    np.testing.assert_array_equal(scaling.center, [3.0, 0.0, 25.0])
-    np.testing.assert_array_equal(scaling.scale, [2.0, 4.0, 15.0])
+    np.testing.assert_array_equal(scaling.lower, [2.0, 0.0, 17.5])
+    np.testing.assert_array_equal(scaling.upper, [4.0, 0.0, 32.5])
+    np.testing.assert_allclose(scaling.center, [3.0, 0.0, 25.0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(scaling.scale, [np.sqrt(0.8), 1.0, np.sqrt(40.625)], rtol=1e-12)
 
     scaled = clustering.scale(frame, scaling)
+    spend, tenure = np.sqrt(0.8), np.sqrt(40.625)
     expected = np.array(
         [
-            [0.0, 0.0, -1.0],
-            [-1.0, 0.0, 0.0],  # the null tenure is imputed with the median: 0 once scaled
-            [48.5, 2.5, -1 / 3],
-            [-0.5, 0.0, 1 / 3],
-            [0.5, 0.0, 1.0],
+            [0.0, 0.0, -7.5 / tenure],
+            [-1 / spend, 0.0, 0.0],  # the null tenure is imputed with the mean: 0 once scaled
+            [1 / spend, 0.0, -5 / tenure],  # 100 and 10 are clipped to the bounds
+            [-1 / spend, 0.0, 5 / tenure],
+            [1 / spend, 0.0, 7.5 / tenure],
         ]
     )
-    np.testing.assert_allclose(scaled, expected, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(scaled, expected, rtol=0, atol=1e-12)
     assert scaled[1, 2] == 0.0
-    # back in original units, the imputed value is the median
-    np.testing.assert_allclose(clustering.unscale(scaled, scaling)[1], [1.0, 0.0, 25.0])
+    # back in original (clipped) units, the imputed value is the mean
+    np.testing.assert_allclose(clustering.unscale(scaled, scaling)[1], [2.0, 0.0, 25.0])
+
+    # without clipping: plain mean and population standard deviation
+    plain = clustering.fit_scaling(frame, ["spend"], winsor_quantile=0)
+    assert plain.center[0] == 22.0
+    assert plain.scale[0] == pytest.approx(np.std([3.0, 1.0, 100.0, 2.0, 4.0]), rel=1e-12)
+    with pytest.raises(ValueError, match="winsor_quantile"):
+        clustering.fit_scaling(frame, ["spend"], winsor_quantile=0.5)
+
+
+def test_winsorising_keeps_one_extreme_customer_from_setting_the_scale() -> None:
+    values = np.concatenate([np.linspace(0.0, 1.0, 199), [1000.0]])
+    frame = pd.DataFrame({"orders": values})
+    clipped = clustering.fit_scaling(frame, ["orders"])  # default: 1 % and 99 %
+    unclipped = clustering.fit_scaling(frame, ["orders"], winsor_quantile=0)
+    assert clipped.upper[0] < 1.0
+    assert clipped.scale[0] < 0.35 < 50 < unclipped.scale[0]
+    # the extreme customer is scaled like the largest ordinary one
+    scaled = clustering.scale(frame, clipped)
+    assert scaled[-1, 0] == scaled[:, 0].max() < 2
 
 
 def test_scale_follows_the_scaling_features_and_imputes_every_null() -> None:
     fitted_on = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0, 4.0], "b": [5.0, 5.0, 5.0, 5.0, 5.0]})
-    scaling = clustering.fit_scaling(fitted_on, ["a", "b"])
+    scaling = clustering.fit_scaling(fitted_on, ["a", "b"], winsor_quantile=0)
     # a constant feature (only reachable without usable_features) gets scale 1
-    np.testing.assert_array_equal(scaling.scale, [2.0, 1.0])
+    np.testing.assert_array_equal(scaling.scale, [np.sqrt(2.0), 1.0])
 
-    other = pd.DataFrame({"b": [np.nan, 6.0], "extra": ["x", "y"], "a": [np.nan, pd.NA]})
+    other = pd.DataFrame(
+        {"b": [np.nan, 6.0, 5.0], "extra": ["x", "y", "z"], "a": [np.nan, pd.NA, 100.0]}
+    )
     other["a"] = other["a"].astype("Float64")  # a nullable pandas column
-    np.testing.assert_array_equal(clustering.scale(other, scaling), [[0.0, 0.0], [0.0, 1.0]])
+    # b is clipped to its one value; a value beyond the fitted range is held at the bound
+    np.testing.assert_allclose(
+        clustering.scale(other, scaling), [[0.0, 0.0], [0.0, 0.0], [2 / np.sqrt(2.0), 0.0]]
+    )
 
 
 def test_usable_features_drops_all_null_and_constant_features_in_order() -> None:
@@ -109,8 +138,13 @@ def test_scaling_is_read_only() -> None:
     scaling = clustering.Scaling(features=("a",), center=np.array([1.0]), scale=np.array([2.0]))
     with pytest.raises(ValueError, match="read-only"):
         scaling.center[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        scaling.lower[0] = 5.0
+    assert scaling.lower[0] == -np.inf and scaling.upper[0] == np.inf  # no clipping
     with pytest.raises(ValueError, match="positive"):
         clustering.Scaling(features=("a",), center=np.array([1.0]), scale=np.array([0.0]))
+    with pytest.raises(ValueError, match="lower"):
+        clustering.Scaling(features=("a",), center=[1.0], scale=[1.0], lower=[2.0], upper=[1.0])
 
 
 # ---- k-means and k ------------------------------------------------------------------------
@@ -258,14 +292,30 @@ def test_assign_matches_sql_nearest_centroid_exactly() -> None:
         }
     )
     raw["f2"] = raw["f2"].astype("Float64")  # nulls, not NaN, on the SQL side
-    scaling = clustering.fit_scaling(raw, ["f0", "f1", "f2"])
+    # a scaling like a fitted one, with round numbers that make exact ties likely; the
+    # bounds clip hundreds of values at either end
+    scaling = clustering.Scaling(
+        features=("f0", "f1", "f2"),
+        center=[1.5, 1.5, 0.0],
+        scale=[1.5, 1.5, 1.0],
+        lower=[0.3, 0.2, -1.5],
+        upper=[2.7, 2.8, 1.5],
+    )
+    assert (raw["f0"] < scaling.lower[0]).sum() > 100
+    assert (raw["f1"] > scaling.upper[1]).sum() > 100
     points = clustering.scale(raw, scaling)
     centroids = rng.integers(-8, 9, (5, 3)) / 8
     centroids = np.vstack([centroids, centroids[[1]]])
     ids = np.array([12, 3, 7, 5, 9, 1])  # ids 3 and 1 share a centroid: 1 always wins
+    names = ("lower", "upper", "center", "scale")
     parameters = pd.DataFrame(
-        {f"center{j}": [scaling.center[j]] for j in range(3)}
-        | {f"scale{j}": [scaling.scale[j]] for j in range(3)}
+        {f"{name}{j}": [getattr(scaling, name)[j]] for name in names for j in range(3)}
+    )
+    # as int_customer_clusters_assigned computes it (least and greatest skip nulls)
+    scaled_columns = ",\n".join(
+        f"case when raw.f{j} is null then 0 else (least(greatest(raw.f{j}, scaling.lower{j}), "
+        f"scaling.upper{j}) - scaling.center{j}) / scaling.scale{j} end as s{j}"
+        for j in range(3)
     )
     centroid_table = pd.DataFrame(
         {"cluster_id": ids, "c0": centroids[:, 0], "c1": centroids[:, 1], "c2": centroids[:, 2]}
@@ -275,15 +325,13 @@ def test_assign_matches_sql_nearest_centroid_exactly() -> None:
         connection.register("parameters", parameters)
         connection.register("centroids", centroid_table)
         sql_labels = connection.sql(
-            """
+            f"""
             with
 
             scaled as (
                 select
                     raw.row_id,
-                    coalesce((raw.f0 - scaling.center0) / scaling.scale0, 0) as s0,
-                    coalesce((raw.f1 - scaling.center1) / scaling.scale1, 0) as s1,
-                    coalesce((raw.f2 - scaling.center2) / scaling.scale2, 0) as s2
+                    {scaled_columns}
                 from raw
                 cross join parameters as scaling
             ),
@@ -442,9 +490,9 @@ def test_centroid_shift_per_id_in_both_runs() -> None:
 def test_describe_clusters_from_z_scores() -> None:
     features = (
         "log_net_spend",
-        "log_order_count",
-        "discount_order_share",
-        "holiday_order_share",
+        "log_non_store_order_count",
+        "smoothed_discount_order_share",
+        "smoothed_holiday_order_share",
         "unnamed_feature",
     )
     mean = np.array([4.0, 1.0, 0.2, 0.1, 0.0])
@@ -463,10 +511,10 @@ def test_describe_clusters_from_z_scores() -> None:
     )
     labels = clustering.describe_clusters(centroids, mean, std, features, clustering.FEATURE_WORDS)
     assert labels == [
-        "high spend · infrequent · discount-driven",
-        "discount-driven · low unnamed feature · infrequent",
+        "high spend · few online orders · discount-driven",
+        "discount-driven · low unnamed feature · few online orders",
         "typical",
-        "high spend · infrequent",
+        "high spend · few online orders",
     ]
 
 

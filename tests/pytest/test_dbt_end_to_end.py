@@ -229,7 +229,7 @@ def test_hand_made_bad_rows_land_in_quarantine_with_reasons(tmp_path: Path) -> N
     assert clusters["cluster_segment"].tolist() == ["Not clustered"]
 
 
-def test_orders_only_input_builds_the_scv_lifecycle_and_rfm(tmp_path: Path) -> None:
+def test_orders_only_input_builds_the_scv_lifecycle_rfm_and_clusters(tmp_path: Path) -> None:
     from segment_warehouse.demo_data import generate
 
     generate(
@@ -249,6 +249,17 @@ def test_orders_only_input_builds_the_scv_lifecycle_and_rfm(tmp_path: Path) -> N
         """
     ).iloc[0]
     assert counts["customers"] == counts["order_customers"] == counts["segmented"] > 1000
+    # features of the missing sources (store purchases, returns, order lines) are constant
+    # or null for everyone, so the cluster model drops them and clusters on the rest
+    used = set(warehouse.query("select feature from marts.cluster_model_scaler")["feature"])
+    assert "sqrt_days_since_last_order" in used
+    assert not used & {
+        "log_store_order_count",
+        "smoothed_refunded_order_share",
+        "top_category_spend_share",
+    }
+    clustered = warehouse.query("select count(*) as n from marts.customer_clusters")["n"].iloc[0]
+    assert clustered == counts["customers"]
 
 
 def test_missing_required_column_fails_naming_file_and_column(tmp_path: Path) -> None:

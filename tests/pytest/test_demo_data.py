@@ -480,6 +480,35 @@ def test_churned_customers_stopped_buying(dataset: Path) -> None:
     assert active / _value(con, persons) > 0.95
 
 
+def test_regular_customers_buy_online_and_omnichannel_ones_in_both_channels(
+    dataset: Path,
+) -> None:
+    con = _connect(dataset)
+    rows = dict(
+        (persona, (persons, both, store))
+        for persona, persons, both, store in _rows(
+            con,
+            f"""select persona, count(*), count(*) filter (where shop > 0 and store > 0),
+                    count(*) filter (where store > 0)
+                from (
+                    select person_id, any_value(persona) as persona,
+                        count(*) filter (where kind = 'shop') as shop,
+                        count(*) filter (where kind = 'store') as store
+                    from {_purchases(con)} group by person_id
+                )
+                where persona in ('regular', 'omnichannel')
+                group by persona""",
+        )
+    )
+    persons, both, _ = rows["omnichannel"]
+    assert persons > 50
+    assert both / persons > 0.95
+    persons, _, store = rows["regular"]
+    assert persons > 200
+    # only a duplicate store account (about 1 % of persons) brings a regular into a store
+    assert store / persons < 0.03
+
+
 def test_holiday_shoppers_only_buy_in_holiday_windows(dataset: Path) -> None:
     con = _connect(dataset)
     windows = " or ".join(

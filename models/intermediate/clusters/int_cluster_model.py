@@ -1,7 +1,7 @@
 """The behavioural cluster model, stored as rows: scaler, centroids, k selection, drift.
 
-Thin: reads int_customer_cluster_features, calls segment_warehouse.clustering (robust
-scaling, k by silhouette on a sample unless cluster_k is set, seeded k-means on a sample,
+Thin: reads int_customer_cluster_features, calls segment_warehouse.clustering (winsorised
+standard scaling, k by silhouette on a sample unless cluster_k is set, seeded k-means on a sample,
 everyone assigned) and matches the new centroids to the ones this model stored on the
 previous run (its own table, read before it is replaced) so that clusters keep their ids.
 One long table with a `component` column; the marts under models/marts/clusters/ expose
@@ -13,8 +13,9 @@ import pandas as pd
 
 from segment_warehouse import clustering
 
-# k-means restarts per fit (the best of them by inertia is kept)
-N_INIT = 4
+# k-means restarts per fit (the best of them by inertia is kept): with small clusters beside
+# large ones, a few restarts can settle in a worse partition
+N_INIT = 10
 
 
 def _previous_model(dbt, session) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def model(dbt, session):
     used = clustering.usable_features(frame, candidates)
     if not used:
         return _typed(pd.DataFrame(), as_of_date)
-    scaling = clustering.fit_scaling(frame, used)
+    scaling = clustering.fit_scaling(frame, used, float(dbt.config.get("winsor_quantile")))
     points = clustering.scale(frame, scaling)
     # a silhouette needs 2 <= k < distinct customers; with fewer there is no model and
     # every customer is 'Not clustered'
@@ -111,8 +112,17 @@ def model(dbt, session):
         previous_as_of = pd.Timestamp(previous["as_of_date"].max()).date()
 
     rows = [
-        {"component": "scaler", "feature": feature, "center": center, "scale": spread}
-        for feature, center, spread in zip(used, scaling.center, scaling.scale, strict=True)
+        {
+            "component": "scaler",
+            "feature": feature,
+            "lower_bound": lower,
+            "upper_bound": upper,
+            "center": center,
+            "scale": spread,
+        }
+        for feature, lower, upper, center, spread in zip(
+            used, scaling.lower, scaling.upper, scaling.center, scaling.scale, strict=True
+        )
     ]
     for index in by_id:
         cluster_id = int(ids[index])
@@ -206,6 +216,8 @@ COLUMNS = {
     "cluster_label": "string",
     "cluster_status": "string",
     "feature": "string",
+    "lower_bound": "float64",
+    "upper_bound": "float64",
     "center": "float64",
     "scale": "float64",
     "centroid_scaled": "float64",

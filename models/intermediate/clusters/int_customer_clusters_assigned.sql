@@ -1,8 +1,10 @@
 {#- Every purchaser's cluster: the nearest active centroid of the stored model
     (int_cluster_model) by squared Euclidean distance in scaled units, ties to the lower
     cluster id. Plain SQL over the model tables, so new or changed customers are scored
-    without Python and on any warehouse. A feature the model dropped has no scaler row:
-    its scaled value and centroid are null and it adds nothing to the distance. -#}
+    without Python and on any warehouse. Values are clipped to the stored bounds and
+    standardised as the model did; a missing value counts as the mean (0 once scaled). A
+    feature the model dropped has no scaler row: its scaled value and centroid are null and
+    it adds nothing to the distance. -#}
 {%- set features = var('cluster_features') -%}
 
 with
@@ -18,6 +20,8 @@ model as (
 scaler as (
     select
         {%- for feature in features %}
+            max(case when feature = {{ text_literal(feature) }} then lower_bound end) as {{ feature }}_lower,
+            max(case when feature = {{ text_literal(feature) }} then upper_bound end) as {{ feature }}_upper,
             max(case when feature = {{ text_literal(feature) }} then center end) as {{ feature }}_center,
             max(case when feature = {{ text_literal(feature) }} then scale end) as {{ feature }}_scale,
         {%- endfor %}
@@ -42,8 +46,15 @@ scaled as (
     select
         features.customer_id,
         {%- for feature in features %}
-            (coalesce(features.{{ feature }}, scaler.{{ feature }}_center) - scaler.{{ feature }}_center)
-            / scaler.{{ feature }}_scale as {{ feature }},
+            {#- least and greatest skip nulls, so a missing value is handled first #}
+            case
+                when scaler.{{ feature }}_scale is null then null
+                when features.{{ feature }} is null then 0
+                else (
+                    least(greatest(features.{{ feature }}, scaler.{{ feature }}_lower), scaler.{{ feature }}_upper)
+                    - scaler.{{ feature }}_center
+                ) / scaler.{{ feature }}_scale
+            end as {{ feature }},
         {%- endfor %}
         features.as_of_date
     from features

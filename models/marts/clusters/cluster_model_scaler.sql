@@ -1,5 +1,6 @@
-{#- The robust scaling of the stored cluster model: scaled = (value - center) / scale,
-    a missing value counting as the center. Features the model dropped have no row. -#}
+{#- The winsorised scaling of the stored cluster model:
+    scaled = (least(greatest(value, lower_bound), upper_bound) - center) / scale, a missing
+    value counting as 0 (the mean). Features the model dropped have no row. -#}
 with
 
 model as (
@@ -9,6 +10,8 @@ model as (
 final as (
     select
         feature,
+        lower_bound,
+        upper_bound,
         center,
         scale,
         as_of_date
