@@ -55,15 +55,18 @@ build: demo-data dbt-build
 lint: $(STAMP)
 	$(BIN)/ruff check segment_warehouse models scripts tests
 	$(BIN)/ruff format --check segment_warehouse models scripts tests
-	$(BIN)/sqlfluff lint models tests --templater dbt
+	$(BIN)/sqlfluff lint models tests --templater dbt --processes 2
 
 format: $(STAMP)
 	$(BIN)/ruff format segment_warehouse models scripts tests
 	$(BIN)/ruff check --fix segment_warehouse models scripts tests
 	$(BIN)/sqlfluff fix models tests --templater dbt
 
+# Test files are spread over PYTEST_WORKERS processes (each dbt build is one process).
+PYTEST_WORKERS ?= 2
+
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint pytest
 

@@ -55,6 +55,7 @@ def run_dbt(
     target_path: Path | None = None,
     log_path: Path | None = None,
     check: bool = True,
+    cwd: Path | None = None,
 ) -> DbtRun:
     """Run a dbt command on this project and report what happened.
 
@@ -67,6 +68,8 @@ def run_dbt(
         target_path: Where dbt writes compiled SQL and artifacts (keeps runs apart).
         log_path: Where dbt writes its log file.
         check: Raise DbtCommandError when the command does not succeed.
+        cwd: Working directory of the dbt process (default the project directory);
+            relative database paths in the profile resolve against it.
 
     Returns:
         A DbtRun with the success flag, each node's status from run_results.json and
@@ -95,7 +98,7 @@ def run_dbt(
     results_file.unlink(missing_ok=True)
     completed = subprocess.run(
         command,
-        cwd=PROJECT_DIR,
+        cwd=cwd or PROJECT_DIR,
         env={**os.environ, "DBT_USE_COLORS": "false", **(env or {})},
         capture_output=True,
         text=True,
