@@ -16,10 +16,11 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv benchmark-clusters clean
+.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv benchmark-clusters clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
+	@echo "make refresh    the scheduled job on the demo data: build as of REFRESH_DATE, record history, publish"
 	@echo "make test       lint (sqlfluff, ruff) and pytest, including dbt end to end on generated data"
 	@echo "make lint       sqlfluff and ruff checks only"
 	@echo "make format     apply sqlfluff and ruff fixes"
@@ -51,6 +52,14 @@ dbt-build: $(STAMP)
 	$(DBT) build --target dev
 
 build: demo-data dbt-build
+
+# The demo data ends on 2026-06-30; the job's freshness check fails for later dates.
+REFRESH_DATE ?= 2026-06-30
+REFRESH_ARGS ?= --as-of-date $(REFRESH_DATE)
+
+refresh: demo-data
+	mkdir -p warehouse
+	$(BIN)/python scripts/refresh.py $(REFRESH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check segment_warehouse models scripts tests

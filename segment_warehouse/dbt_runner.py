@@ -41,7 +41,8 @@ class DbtRun:
         }
 
 
-def _dbt_executable() -> str:
+def dbt_executable() -> str:
+    """Return the dbt of the running Python environment, else the one on PATH."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
 
@@ -78,7 +79,7 @@ def run_dbt(
     """
     target_path = target_path or PROJECT_DIR / "target"
     command = [
-        _dbt_executable(),
+        dbt_executable(),
         *args,
         "--project-dir",
         str(PROJECT_DIR),

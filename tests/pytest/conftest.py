@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,51 @@ class Warehouse:
         """Run a read-only query against the built warehouse."""
         with duckdb.connect(str(self.database), read_only=True) as connection:
             return connection.sql(sql).df()
+
+
+def table_checksum(connection: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """md5 over the sorted text of every row of ``relation``: equal only for equal rows."""
+    return connection.execute(
+        "select md5(coalesce(string_agg(row_text, '|' order by row_text), '')) "
+        f"from (select cast(t as varchar) as row_text from {relation} as t)"
+    ).fetchall()[0][0]
+
+
+def reference_lifecycle(
+    orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.Series:
+    """Lifecycle stages recomputed in pandas from the order facts, per the README rules."""
+    orders = orders[orders["order_date"] <= as_of]
+    days = (
+        orders[["customer_id", "order_date"]]
+        .drop_duplicates()
+        .sort_values(["customer_id", "order_date"])
+    )
+    days["gap"] = days.groupby("customer_id")["order_date"].diff().dt.days
+    comeback = days[days["gap"] >= 180].groupby("customer_id")["order_date"].max()
+    first = days.groupby("customer_id")["order_date"].min()
+    last = days.groupby("customer_id")["order_date"].max()
+    stages = {}
+    for customer_id in customers["customer_id"]:
+        if customer_id not in first.index:
+            stages[customer_id] = "Prospect"
+            continue
+        since_first = (as_of - first[customer_id]).days
+        since_last = (as_of - last[customer_id]).days
+        since_comeback = (
+            (as_of - comeback[customer_id]).days if customer_id in comeback.index else math.inf
+        )
+        if since_first < 30:
+            stages[customer_id] = "New"
+        elif since_comeback < 90:
+            stages[customer_id] = "Reactivated"
+        elif since_last < 90:
+            stages[customer_id] = "Active"
+        elif since_last < 180:
+            stages[customer_id] = "At risk"
+        else:
+            stages[customer_id] = "Churned"
+    return pd.Series(stages, name="expected_stage")
 
 
 # dbt's parsed project (target/partial_parse.msgpack) per set of vars. dbt reparses
@@ -116,3 +162,25 @@ def read_truth(demo_dataset: Path) -> Callable[[str], pd.DataFrame]:
         return pd.read_parquet(demo_dataset / "ground_truth" / f"{name}.parquet")
 
     return read
+
+
+# The test files that build warehouses, longest first: pytest-xdist hands files to the
+# workers in collection order, so starting with the longest lets them finish together.
+_LONGEST_FIRST = (
+    "test_job.py",
+    "test_dbt_end_to_end.py",
+    "test_clusters.py",
+    "test_segment_families.py",
+    "test_clv_backtest.py",
+    "test_value_predictions.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest test files first (the order within a file is kept)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return _LONGEST_FIRST.index(name) if name in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+    items.sort(key=rank)

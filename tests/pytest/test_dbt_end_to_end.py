@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, build_warehouse
+from conftest import Warehouse, build_warehouse, reference_lifecycle
 
 pytestmark = pytest.mark.dbt
 
@@ -109,43 +108,6 @@ def test_planted_vips_have_top_monetary_scores(demo_warehouse: Warehouse, read_t
     assert vips["rfm_segment"].isin(["Champions", "Loyal"]).mean() >= 0.8
 
 
-def _reference_lifecycle(
-    orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp
-) -> pd.Series:
-    """Lifecycle stages recomputed in pandas from the order facts, per the README rules."""
-    orders = orders[orders["order_date"] <= as_of]
-    days = (
-        orders[["customer_id", "order_date"]]
-        .drop_duplicates()
-        .sort_values(["customer_id", "order_date"])
-    )
-    days["gap"] = days.groupby("customer_id")["order_date"].diff().dt.days
-    comeback = days[days["gap"] >= 180].groupby("customer_id")["order_date"].max()
-    first = days.groupby("customer_id")["order_date"].min()
-    last = days.groupby("customer_id")["order_date"].max()
-    stages = {}
-    for customer_id in customers["customer_id"]:
-        if customer_id not in first.index:
-            stages[customer_id] = "Prospect"
-            continue
-        since_first = (as_of - first[customer_id]).days
-        since_last = (as_of - last[customer_id]).days
-        since_comeback = (
-            (as_of - comeback[customer_id]).days if customer_id in comeback.index else math.inf
-        )
-        if since_first < 30:
-            stages[customer_id] = "New"
-        elif since_comeback < 90:
-            stages[customer_id] = "Reactivated"
-        elif since_last < 90:
-            stages[customer_id] = "Active"
-        elif since_last < 180:
-            stages[customer_id] = "At risk"
-        else:
-            stages[customer_id] = "Churned"
-    return pd.Series(stages, name="expected_stage")
-
-
 def test_lifecycle_agrees_with_independent_reference(demo_warehouse: Warehouse) -> None:
     orders = demo_warehouse.query("select customer_id, order_date from marts.fct_orders")
     orders["order_date"] = pd.to_datetime(orders["order_date"])
@@ -153,7 +115,7 @@ def test_lifecycle_agrees_with_independent_reference(demo_warehouse: Warehouse) 
         "select customer_id, lifecycle_stage, as_of_date from marts.customer_segments"
     )
     as_of = pd.Timestamp(segments["as_of_date"].iloc[0])
-    expected = _reference_lifecycle(orders, segments, as_of)
+    expected = reference_lifecycle(orders, segments, as_of)
     compared = segments.set_index("customer_id").join(expected)
     mismatches = compared[compared["lifecycle_stage"] != compared["expected_stage"]]
     assert mismatches.empty, mismatches.head()

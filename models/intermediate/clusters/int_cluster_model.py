@@ -3,7 +3,8 @@
 Thin: reads int_customer_cluster_features, calls segment_warehouse.clustering (winsorised
 standard scaling, k by silhouette on a sample unless cluster_k is set, seeded k-means on a sample,
 everyone assigned) and matches the new centroids to the ones this model stored on the
-previous run (its own table, read before it is replaced) so that clusters keep their ids.
+previous run (its own table, read before it is replaced) so that clusters keep their ids;
+a date run again matches against the run before it, which the table keeps too.
 One long table with a `component` column; the marts under models/marts/clusters/ expose
 each component with its own columns.
 """
@@ -18,8 +19,15 @@ from segment_warehouse import clustering
 N_INIT = 10
 
 
-def _previous_model(dbt, session) -> pd.DataFrame:
-    """Return the rows this model wrote on the previous run (empty on the first run)."""
+def _previous_model(dbt, session, as_of_date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the centroids this model stored and those to measure drift against.
+
+    Both are empty on the first run. Ids are matched against the stored centroids, whatever
+    their date. Drift is measured against the run before: the stored centroids, unless they
+    are for this run's own date - then against the run they were matched to, kept as
+    component previous_centroid. So a date run again (a re-run, or after a failed or killed
+    run) gives the same ids, drift and first-seen dates as the first time.
+    """
     this = dbt.this
     exists = session.execute(
         "select count(*) from information_schema.tables "
@@ -27,9 +35,32 @@ def _previous_model(dbt, session) -> pd.DataFrame:
         [this.database, this.schema, this.identifier],
     ).fetchall()[0][0]
     if not exists:
-        return pd.DataFrame()
+        return pd.DataFrame(), pd.DataFrame()
     name = f'"{this.database}"."{this.schema}"."{this.identifier}"'
-    return session.sql(f"select * from {name} where component = 'centroid'").df()
+    stored = session.sql(
+        f"select * from {name} where component in ('centroid', 'previous_centroid')"
+    ).df()
+    centroids = stored[stored["component"] == "centroid"].reset_index(drop=True)
+    if len(centroids) == 0 or pd.Timestamp(centroids["as_of_date"].max()).date() != as_of_date:
+        return centroids, centroids
+    kept = stored[stored["component"] == "previous_centroid"].copy()
+    kept["component"] = "centroid"
+    kept["as_of_date"] = kept["previous_as_of_date"]
+    return centroids, kept.reset_index(drop=True)
+
+
+def _active_centroids(rows: pd.DataFrame, used, scaling) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return ids and centroids (this run's scale) of the active clusters in ``rows``.
+
+    None when there are none or they were fitted on other features.
+    """
+    active = rows[rows["cluster_status"] == "active"] if len(rows) else rows
+    if len(active) == 0 or sorted(set(active["feature"])) != sorted(used):
+        return None
+    # the old centroids in original units, rescaled
+    wide = active.pivot(index="cluster_id", columns="feature", values="centroid_original")
+    original = wide.loc[:, list(used)].to_numpy(dtype=float)
+    return wide.index.to_numpy(dtype=int), (original - scaling.center) / scaling.scale
 
 
 def model(dbt, session):
@@ -39,9 +70,12 @@ def model(dbt, session):
     fixed_k = dbt.config.get("k")
     seed = int(dbt.config.get("random_seed"))
     sample_size = int(dbt.config.get("sample_size"))
+    # a run whose sources are stale fits no model: dbt.ref("source_freshness") orders it after
+    # that model's tests, whose failure skips it
+    dbt.ref("source_freshness")
     frame = dbt.ref("int_customer_cluster_features").order("customer_id").df()
-    previous = _previous_model(dbt, session)
     as_of_date = pd.Timestamp(frame["as_of_date"].max()).date() if len(frame) else None
+    previous, drift_base = _previous_model(dbt, session, as_of_date)
 
     used = clustering.usable_features(frame, candidates)
     if not used:
@@ -71,19 +105,10 @@ def model(dbt, session):
 
     # the previous run's active clusters, comparable only over the same features
     previous_active = previous[previous["cluster_status"] == "active"] if len(previous) else None
-    same_features = (
-        previous_active is not None
-        and sorted(set(previous_active["feature"])) == sorted(used)
-        and len(previous_active) > 0
-    )
-    if same_features:
-        # compared on this run's scale: the old centroids in original units, rescaled
-        wide = previous_active.pivot(
-            index="cluster_id", columns="feature", values="centroid_original"
-        )
-        previous_ids = wide.index.to_numpy(dtype=int)
-        previous_original = wide.loc[:, list(used)].to_numpy(dtype=float)
-        previous_centroids = (previous_original - scaling.center) / scaling.scale
+    comparable = _active_centroids(previous, used, scaling)
+    same_features = comparable is not None
+    if comparable is not None:
+        previous_ids, previous_centroids = comparable
     else:
         previous_ids, previous_centroids = np.empty(0, dtype=int), np.empty((0, len(used)))
     next_id = int(previous["cluster_id"].max()) + 1 if len(previous) else 1
@@ -108,8 +133,9 @@ def model(dbt, session):
     previous_as_of = None
     if len(previous):
         first_seen = previous.groupby("cluster_id")["first_seen_date"].min().to_dict()
-        previous_share = previous.groupby("cluster_id")["cluster_share"].max().to_dict()
-        previous_as_of = pd.Timestamp(previous["as_of_date"].max()).date()
+    if len(drift_base):
+        previous_share = drift_base.groupby("cluster_id")["cluster_share"].max().to_dict()
+        previous_as_of = pd.Timestamp(drift_base["as_of_date"].max()).date()
 
     rows = [
         {
@@ -176,9 +202,11 @@ def model(dbt, session):
                 "sample_size": min(int(dbt.config.get("selection_sample_size")), len(frame)),
             }
         )
-    if len(previous):
+    if len(drift_base):
+        base = _active_centroids(drift_base, used, scaling)
+        base_ids, base_centroids = base if base is not None else (np.empty(0, dtype=int), [])
         shifts = clustering.centroid_shift(
-            dict(zip(previous_ids.tolist(), previous_centroids, strict=True)),
+            dict(zip(base_ids.tolist(), base_centroids, strict=True)),
             {int(ids[i]): fit.centroids[i] for i in range(k)},
         )
         for index in by_id:
@@ -197,7 +225,12 @@ def model(dbt, session):
                     "previous_as_of_date": previous_as_of,
                 }
             )
-        for cluster_id in sorted(retired_now):
+        if base is not None:
+            retired_since_base = set(base_ids.tolist()) - {int(cluster_id) for cluster_id in ids}
+        else:  # nothing comparable: every active cluster of the run before retired
+            base_active = drift_base[drift_base["cluster_status"] == "active"]
+            retired_since_base = set(base_active["cluster_id"].astype(int))
+        for cluster_id in sorted(retired_since_base):
             rows.append(
                 {
                     "component": "drift",
@@ -207,6 +240,12 @@ def model(dbt, session):
                     "previous_as_of_date": previous_as_of,
                 }
             )
+    if len(drift_base):
+        # kept for a re-run of this date
+        kept = drift_base.assign(
+            component="previous_centroid", previous_as_of_date=drift_base["as_of_date"]
+        )
+        rows.extend(kept[[column for column in COLUMNS if column in kept]].to_dict("records"))
     return _typed(pd.DataFrame(rows), as_of_date)
 
 

@@ -1,0 +1,103 @@
+{#- Every customer's segment in every family over time (type 2 history): one row per
+    customer, family and version, valid from the as_of_date of the run that first put the
+    customer there until (excluding) valid_to, the as_of_date of the run that saw a change;
+    valid_to is null for the current version. A customer who leaves the customer base
+    closes their versions without opening new ones.
+
+    Incremental and never rebuilt by --full-refresh: each run closes the versions that
+    changed and opens their successors. rewind_history and reopen_history first undo what
+    earlier runs recorded for this run's date or later, so a date re-run gives the same rows
+    and running an earlier date replays the history from there. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=history_incremental_strategy(),
+        unique_key=['customer_id', 'segment_family', 'valid_from'],
+        on_schema_change='fail',
+        full_refresh=false,
+        pre_hook=[
+            "{{ rewind_history('valid_from') }}",
+            "{{ reopen_history('valid_to') }}",
+        ],
+    )
+}}
+
+-- A run whose sources are stale records no history: depends_on: {{ ref('source_freshness') }}
+
+with
+
+run_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+assignments as (
+    select
+        customer_id,
+        segment_family,
+        segment
+    from {{ ref('customer_segment_assignments') }}
+),
+
+open_versions as (
+    {%- if is_incremental() %}
+        select
+            customer_id,
+            segment_family,
+            segment,
+            valid_from
+        from {{ this }}
+        where valid_to is null
+    {%- else %}
+        select
+            customer_id,
+            segment_family,
+            segment,
+            cast(null as date) as valid_from
+        from assignments
+        where 1 = 0
+    {%- endif %}
+),
+
+closed_versions as (
+    select
+        open_versions.customer_id,
+        open_versions.segment_family,
+        open_versions.segment,
+        open_versions.valid_from,
+        run_date.as_of_date as valid_to
+    from open_versions
+    cross join run_date
+    left join assignments
+        on
+            open_versions.customer_id = assignments.customer_id
+            and open_versions.segment_family = assignments.segment_family
+    where
+        assignments.customer_id is null
+        or assignments.segment <> open_versions.segment
+),
+
+opened_versions as (
+    select
+        assignments.customer_id,
+        assignments.segment_family,
+        assignments.segment,
+        run_date.as_of_date as valid_from,
+        cast(null as date) as valid_to
+    from assignments
+    cross join run_date
+    left join open_versions
+        on
+            assignments.customer_id = open_versions.customer_id
+            and assignments.segment_family = open_versions.segment_family
+    where
+        open_versions.customer_id is null
+        or open_versions.segment <> assignments.segment
+),
+
+final as (
+    select * from closed_versions
+    union all
+    select * from opened_versions
+)
+
+select * from final

@@ -1,0 +1,15 @@
+"""The scheduled refresh job (see `--help` and the README's "Scheduled refresh").
+
+A thin wrapper around `segment_warehouse.job.main`, e.g.
+
+    python scripts/refresh.py                                   # as of today (UTC)
+    python scripts/refresh.py --as-of-date 2026-06-30
+    python scripts/refresh.py --backfill 2026-01-31 2026-06-30 --step month
+"""
+
+import sys
+
+from segment_warehouse.job import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,458 @@
+"""Publish the public marts to a separate DuckDB file that BI tools read.
+
+DuckDB allows one writer per database file, and any open connection to the file, even a
+read-only one, stops a writer from opening it. BI tools therefore never read the warehouse
+that dbt writes. After a green build the public marts are copied into a new DuckDB file next
+to the published one, which then replaces it atomically with ``os.replace``:
+
+- a reader never sees a half-built mart: the new file is complete (checkpointed, no WAL,
+  fsynced) before it takes the published name;
+- a reader that already has the published file open keeps reading the version it opened
+  (Linux keeps the replaced inode alive while it is open), a new connection gets the new one;
+- the publisher never opens the published file, so readers never block it, and it holds the
+  warehouse only read-only and only while copying, so dbt can write it straight after.
+
+A process that keeps a connection to the published path open gets that same, old version
+from every further ``duckdb.connect(path)`` (DuckDB caches the database instance per path);
+a fresh in-memory connection that ATTACHes the path gets the new one. ``read_publication``
+reads that way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import fcntl
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+DEFAULT_STORAGE_VERSION = "v1.0.0"
+"""Storage format written by default: readable by every DuckDB from 1.0 on."""
+
+METADATA_TABLES = ("publication", "published_tables")
+"""Tables that every published file holds besides the marts; no mart may take these names."""
+
+_TARGET_ALIAS = "publication_target"
+_PUBLISHED_ALIAS = "published"
+_TEMP_TOKEN_BYTES = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Publication:
+    """What a published file holds: which run, as of which day, when, and its tables."""
+
+    path: Path
+    run_id: str
+    as_of_date: datetime.date
+    published_at: datetime.datetime
+    """When the file was written, timezone-aware in UTC."""
+    row_counts: dict[str, int]
+    """Published table name -> number of rows, sorted by name."""
+
+
+class PublishError(RuntimeError):
+    """Publishing failed, or a manifest or published file could not be read."""
+
+
+# ---- which models are public ------------------------------------------------------------
+
+
+def public_models(manifest_path: Path) -> dict[str, str]:
+    """Find the models with access ``public`` in a dbt manifest and the relation each reads.
+
+    Args:
+        manifest_path: dbt's ``target/manifest.json``.
+
+    Returns:
+        Model name -> relation to read, as ``"schema"."identifier"`` (quoted, without the
+        database, so it resolves in whichever catalog the warehouse is attached as), sorted by
+        model name. Ephemeral models are left out: they have no relation to copy.
+
+    Raises:
+        PublishError: The manifest is missing, unreadable or not a dbt manifest, or two public
+            models share a name.
+
+    """
+    models: dict[str, str] = {}
+    for node in _manifest_nodes(manifest_path).values():
+        if not _is_public_model(node):
+            continue
+        name = node["name"]
+        if name in models:
+            raise PublishError(f"{manifest_path}: two public models are named {name!r}")
+        identifier = node.get("alias") or name
+        models[name] = f"{quote_identifier(node['schema'])}.{quote_identifier(identifier)}"
+    return dict(sorted(models.items()))
+
+
+def _manifest_nodes(manifest_path: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(Path(manifest_path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PublishError(f"cannot read dbt manifest {manifest_path}: {error}") from error
+    nodes = manifest.get("nodes") if isinstance(manifest, dict) else None
+    if not isinstance(nodes, dict):
+        raise PublishError(f"{manifest_path} is not a dbt manifest: it has no 'nodes' mapping")
+    return nodes
+
+
+def _is_public_model(node: Mapping[str, Any]) -> bool:
+    return (
+        node.get("resource_type") == "model"
+        and node.get("access") == "public"
+        and node.get("config", {}).get("materialized") != "ephemeral"
+    )
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a SQL identifier for DuckDB, doubling any double quote inside it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ---- publishing ---------------------------------------------------------------------------
+
+
+def publish(
+    source_db: Path,
+    relations: Mapping[str, str],
+    published_path: Path,
+    *,
+    run_id: str,
+    as_of_date: datetime.date | str,
+    storage_version: str | None = DEFAULT_STORAGE_VERSION,
+) -> Publication:
+    """Copy relations of the warehouse into a new file and swap it in as the published file.
+
+    Two publishers of the same path are serialised by an exclusive lock on the sibling file
+    ``<name>.lock``. Temporary files of publishes that were killed are removed first. On any
+    failure the temporary file is removed and the previous published file stays as it was.
+
+    Args:
+        source_db: The warehouse DuckDB file; attached read-only and detached before the swap.
+        relations: Published table name -> relation to copy, as returned by
+            :func:`public_models`. Relations are SQL and resolve inside the warehouse.
+        published_path: The file BI tools read.
+        run_id: Identifier of the dbt run whose results are published.
+        as_of_date: The day the data describes (a date or an ISO ``YYYY-MM-DD`` string).
+        storage_version: DuckDB storage format of the published file, e.g. ``"v1.0.0"`` so
+            that DuckDB 1.x clients can read it; None writes this DuckDB's default format.
+
+    Returns:
+        The Publication now in place, as :func:`read_publication` will read it.
+
+    Raises:
+        PublishError: Nothing to publish, a table name is reserved, the warehouse or a
+            relation does not exist, or DuckDB failed while writing the new file.
+
+    """
+    published_path = Path(published_path)
+    source_db = Path(source_db)
+    tables = _checked_tables(relations)
+    as_of = _as_date(as_of_date)
+    if not source_db.is_file():
+        raise PublishError(f"warehouse {source_db} does not exist")
+    published_path.parent.mkdir(parents=True, exist_ok=True)
+
+    with _exclusive_lock(published_path):
+        _remove_stale_files(published_path)
+        temp_path = _new_temp_path(published_path)
+        try:
+            publication = _write_new_file(
+                source_db,
+                tables,
+                temp_path,
+                run_id=run_id,
+                as_of_date=as_of,
+                storage_version=storage_version,
+            )
+            _fsync(temp_path)
+            os.replace(temp_path, published_path)
+        except BaseException:
+            _remove_temp_files(temp_path)
+            raise
+        _fsync(published_path.parent)
+    return dataclasses.replace(publication, path=published_path)
+
+
+def _checked_tables(relations: Mapping[str, str]) -> dict[str, str]:
+    if not relations:
+        raise PublishError("nothing to publish: no relations given")
+    reserved = sorted(name for name in relations if name.lower() in METADATA_TABLES)
+    if reserved:
+        raise PublishError(f"table names {reserved} are reserved for the publication metadata")
+    return dict(sorted(relations.items()))
+
+
+def _as_date(value: datetime.date | str) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError) as error:
+        raise PublishError(f"as_of_date {value!r} is not an ISO date (YYYY-MM-DD)") from error
+
+
+def _write_new_file(
+    source_db: Path,
+    tables: Mapping[str, str],
+    temp_path: Path,
+    *,
+    run_id: str,
+    as_of_date: datetime.date,
+    storage_version: str | None,
+) -> Publication:
+    """Write the marts and the metadata into temp_path; return what it holds."""
+    # an in-memory connection with both files ATTACHed: duckdb.connect(file) could hand back
+    # a cached instance of a file this process already has open
+    connection = duckdb.connect()
+    try:
+        _attach_target(connection, temp_path, storage_version)
+        _attach_source(connection, source_db)
+        _check_relations_exist(connection, tables, source_db)
+        row_counts = {
+            name: _copy_relation(connection, name, relation, source_db)
+            for name, relation in tables.items()
+        }
+        published_at = datetime.datetime.now(datetime.UTC)
+        _write_metadata(connection, run_id, as_of_date, published_at, row_counts)
+        connection.execute(f"checkpoint {_TARGET_ALIAS}")
+        connection.execute("use memory")
+        connection.execute(f"detach {_TARGET_ALIAS}")
+    except duckdb.Error as error:
+        raise PublishError(f"publishing {source_db} to {temp_path} failed: {error}") from error
+    finally:
+        # closing also detaches the warehouse, so dbt can write it straight after
+        connection.close()
+    wal_path = _wal_path(temp_path)
+    if wal_path.exists():
+        raise PublishError(f"{wal_path} remains after the checkpoint: the file is incomplete")
+    return Publication(temp_path, run_id, as_of_date, published_at, row_counts)
+
+
+def _attach_target(
+    connection: duckdb.DuckDBPyConnection, temp_path: Path, storage_version: str | None
+) -> None:
+    options = ""
+    if storage_version is not None:
+        options = f" (storage_version {_quote_literal(storage_version)})"
+    try:
+        connection.execute(f"attach {_quote_literal(str(temp_path))} as {_TARGET_ALIAS}{options}")
+    except duckdb.Error as error:
+        raise PublishError(
+            f"cannot create {temp_path} with storage version {storage_version!r}: {error}"
+        ) from error
+
+
+def _attach_source(connection: duckdb.DuckDBPyConnection, source_db: Path) -> None:
+    # attached under its file stem, the database name dbt-duckdb gives it, so a relation may
+    # also be written with the database part (like the manifest's relation_name); USE lets
+    # relations omit it
+    alias = quote_identifier(source_db.stem)
+    try:
+        connection.execute(f"attach {_quote_literal(str(source_db))} as {alias} (read_only)")
+        connection.execute(f"use {alias}")
+    except duckdb.Error as error:
+        raise PublishError(f"cannot open warehouse {source_db} read-only: {error}") from error
+
+
+def _check_relations_exist(
+    connection: duckdb.DuckDBPyConnection, tables: Mapping[str, str], source_db: Path
+) -> None:
+    """Fail before copying anything when any relation cannot be read."""
+    problems = []
+    for name, relation in tables.items():
+        try:
+            connection.execute(f"select * from {relation} limit 0").fetchall()
+        except duckdb.CatalogException as error:
+            problems.append(f"{name}: relation {relation} does not exist ({_first_line(error)})")
+        except (duckdb.BinderException, duckdb.ParserException) as error:
+            problems.append(f"{name}: relation {relation} cannot be read ({_first_line(error)})")
+    if problems:
+        raise PublishError(f"cannot publish from {source_db}: " + "; ".join(problems))
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).splitlines()[0]
+
+
+def _copy_relation(
+    connection: duckdb.DuckDBPyConnection, name: str, relation: str, source_db: Path
+) -> int:
+    table = f"{_TARGET_ALIAS}.main.{quote_identifier(name)}"
+    try:
+        connection.execute(f"create table {table} as select * from {relation}")
+        (row_count,) = connection.execute(f"select count(*) from {table}").fetchone()
+    except duckdb.Error as error:
+        raise PublishError(
+            f"copying {relation} from {source_db} into table {name} failed: {error}"
+        ) from error
+    return int(row_count)
+
+
+def _write_metadata(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of_date: datetime.date,
+    published_at: datetime.datetime,
+    row_counts: Mapping[str, int],
+) -> None:
+    target = f"{_TARGET_ALIAS}.main"
+    connection.execute(
+        f"create table {target}.publication ("
+        " run_id varchar not null, as_of_date date not null, published_at timestamp not null)"
+    )
+    # TIMESTAMP holds UTC wall time: a naive value, so the session time zone plays no part
+    connection.execute(
+        f"insert into {target}.publication values (?, ?, ?)",
+        [run_id, as_of_date, published_at.replace(tzinfo=None)],
+    )
+    connection.execute(
+        f"create table {target}.published_tables ("
+        " table_name varchar not null primary key, row_count bigint not null)"
+    )
+    connection.executemany(
+        f"insert into {target}.published_tables values (?, ?)",
+        [[name, count] for name, count in row_counts.items()],
+    )
+
+
+# ---- reading what is published ------------------------------------------------------------
+
+
+def read_publication(published_path: Path) -> Publication | None:
+    """Read the metadata of the published file; None when nothing is published yet.
+
+    Args:
+        published_path: The file that :func:`publish` writes.
+
+    Returns:
+        The Publication (published_at in UTC, row counts sorted by table name), or None when
+        the file does not exist.
+
+    Raises:
+        PublishError: The file exists but is not a publication DuckDB can read.
+
+    """
+    published_path = Path(published_path)
+    if not published_path.exists():
+        return None
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            f"attach {_quote_literal(str(published_path))} as {_PUBLISHED_ALIAS} (read_only)"
+        )
+        runs = connection.execute(
+            f"select run_id, as_of_date, published_at from {_PUBLISHED_ALIAS}.main.publication"
+        ).fetchall()
+        counts = connection.execute(
+            f"select table_name, row_count from {_PUBLISHED_ALIAS}.main.published_tables"
+            " order by table_name"
+        ).fetchall()
+    except duckdb.Error as error:
+        raise PublishError(f"{published_path} is not a readable publication: {error}") from error
+    finally:
+        connection.close()
+    if len(runs) != 1:
+        raise PublishError(f"{published_path}: table publication has {len(runs)} rows, not 1")
+    run_id, as_of_date, published_at = runs[0]
+    return Publication(
+        path=published_path,
+        run_id=run_id,
+        as_of_date=as_of_date,
+        published_at=published_at.replace(tzinfo=datetime.UTC),
+        row_counts={name: int(count) for name, count in counts},
+    )
+
+
+# ---- files: lock, temporary names, fsync --------------------------------------------------
+
+
+def remove_stale_files(published_path: Path) -> list[Path]:
+    """Delete temporary files left by a publish that was killed; return what was removed.
+
+    Takes the publish lock first, so the file of a publish that is still running is never
+    taken for a stale one.
+
+    Args:
+        published_path: The file that :func:`publish` writes.
+
+    Returns:
+        The removed files, sorted.
+
+    """
+    published_path = Path(published_path)
+    if not published_path.parent.is_dir():
+        return []
+    with _exclusive_lock(published_path):
+        return _remove_stale_files(published_path)
+
+
+@contextmanager
+def _exclusive_lock(published_path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``<name>.lock`` next to the published file.
+
+    The lock file is never deleted: removing it would let two publishers lock two different
+    files. The kernel releases the lock when its holder dies, so a killed publish never
+    leaves the path locked.
+    """
+    lock_path = published_path.with_name(published_path.name + ".lock")
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _new_temp_path(published_path: Path) -> Path:
+    token = secrets.token_hex(_TEMP_TOKEN_BYTES)
+    return published_path.with_name(f".{published_path.name}.{token}.tmp")
+
+
+def _temp_name_pattern(published_path: Path) -> re.Pattern[str]:
+    hex_digits = 2 * _TEMP_TOKEN_BYTES
+    return re.compile(rf"\.{re.escape(published_path.name)}\.[0-9a-f]{{{hex_digits}}}\.tmp(\.wal)?")
+
+
+def _remove_stale_files(published_path: Path) -> list[Path]:
+    """Remove temporary files of earlier publishes; the caller holds the lock."""
+    pattern = _temp_name_pattern(published_path)
+    removed = []
+    for candidate in sorted(published_path.parent.iterdir()):
+        if pattern.fullmatch(candidate.name) and candidate.is_file():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+def _remove_temp_files(temp_path: Path) -> None:
+    temp_path.unlink(missing_ok=True)
+    _wal_path(temp_path).unlink(missing_ok=True)
+
+
+def _wal_path(database_path: Path) -> Path:
+    return database_path.with_name(database_path.name + ".wal")
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries, to disk."""
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -1,0 +1,391 @@
+"""The scheduled job end to end: history, transitions, drift, publishing and failures.
+
+The tests share one warehouse and run in file order, like the job's runs in production:
+a backfill of 2026-05-31 and 2026-06-30, then the failure cases
+and a re-run. Each job call is the real command line in its own process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import reference_lifecycle, table_checksum
+
+from segment_warehouse.dbt_runner import PROJECT_DIR
+
+REFRESH = PROJECT_DIR / "scripts" / "refresh.py"
+PUBLISHED_MARTS = [
+    "dim_customers",
+    "customer_segments",
+    "customer_segment_assignments",
+    "segment_summary",
+    "segment_membership_history",
+    "segment_size_history",
+    "segment_transitions",
+    "segment_drift",
+]
+
+
+@dataclass
+class JobWorld:
+    """Paths of one warehouse the job refreshes, and copies of what it published."""
+
+    root: Path
+    raw_dir: Path
+    snapshots: dict[str, Path] = field(default_factory=dict)
+    cluster_drift: pd.DataFrame | None = None
+
+    @property
+    def database(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published" / "segment_warehouse.duckdb"
+
+    def command(self, *args: str) -> list[str]:
+        return [
+            sys.executable,
+            str(REFRESH),
+            "--target",
+            "test",
+            "--database",
+            str(self.database),
+            "--published",
+            str(self.published),
+            "--target-path",
+            str(self.root / "target"),
+            *args,
+        ]
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(self.raw_dir)}
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.command(*args), env=self.env(), capture_output=True, text=True, check=False
+        )
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            self.command(*args),
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+    def snapshot(self, name: str) -> Path:
+        """Keep a copy of the published file as it is now."""
+        copy = self.root / f"published_{name}.duckdb"
+        shutil.copyfile(self.published, copy)
+        self.snapshots[name] = copy
+        return copy
+
+
+def _query(path: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.sql(sql).df()
+
+
+def _publication(path: Path) -> dict[str, object]:
+    return _query(path, "select * from publication").iloc[0].to_dict()
+
+
+def _checksums(path: Path) -> dict[str, str]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return {table: table_checksum(connection, table) for table in PUBLISHED_MARTS}
+
+
+def _state_on(published: Path, day: str) -> pd.DataFrame:
+    """Every customer's segment per family on ``day``, from the published history."""
+    return _query(
+        published,
+        f"""
+        select customer_id, segment_family, segment
+        from segment_membership_history
+        where valid_from <= date '{day}' and (valid_to is null or valid_to > date '{day}')
+        """,
+    )
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def world(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> JobWorld:
+    """A warehouse backfilled for the month ends 2026-05-31 and 2026-06-30."""
+    world = JobWorld(root=tmp_path_factory.mktemp("job"), raw_dir=demo_dataset / "raw")
+    backfill = world.run("--backfill", "2026-05-31", "2026-06-30", "--step", "month")
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    world.snapshot("2026-06-30")
+    world.cluster_drift = _query(world.database, "select * from marts.cluster_drift order by all")
+    return world
+
+
+def test_every_run_is_recorded_and_the_latest_is_published(world: JobWorld) -> None:
+    runs = _query(world.database, "select * from ops.job_runs order by started_at")
+    assert [str(pd.Timestamp(day).date()) for day in runs["as_of_date"]] == [
+        "2026-05-31",
+        "2026-06-30",
+    ]
+    assert set(runs["status"]) == {"success"} and runs["published"].all()
+    logged = [
+        json.loads(line)
+        for line in (world.published.parent / "job_runs.jsonl").read_text().splitlines()
+    ]
+    assert [entry["run_id"] for entry in logged] == list(runs["run_id"])
+    for entry in logged:
+        assert " ERROR=0 SKIP=0 " in Path(entry["log_file"]).read_text()
+
+    publication = _publication(world.published)
+    assert publication["run_id"] == runs["run_id"].iloc[-1]
+    assert str(pd.Timestamp(publication["as_of_date"]).date()) == "2026-06-30"
+    counted = json.loads(runs["row_counts"].iloc[-1])
+    published_counts = _query(world.published, "select table_name, row_count from published_tables")
+    published_counts = dict(
+        zip(published_counts["table_name"], published_counts["row_count"], strict=True)
+    )
+    for table in PUBLISHED_MARTS:
+        actual = _query(world.published, f"select count(*) as n from {table}")["n"].iloc[0]
+        assert counted[table] == published_counts[table] == actual, table
+    # the published copy carries the run records, its own run included
+    assert _query(world.published, "select count(*) as n from job_runs")["n"].iloc[0] == 2
+
+
+def test_history_answers_which_segment_a_customer_was_in_on_a_date(world: JobWorld) -> None:
+    published = world.published
+    for day, snapshot in world.snapshots.items():
+        assignments = _query(
+            snapshot,
+            "select customer_id, segment_family, segment from customer_segment_assignments",
+        )
+        assert _sorted(_state_on(published, day)).equals(_sorted(assignments)), day
+    # between two runs the earlier run's state holds
+    assert _sorted(_state_on(published, "2026-06-15")).equals(
+        _sorted(_state_on(published, "2026-05-31"))
+    )
+    assert _state_on(published, "2026-05-30").empty
+
+    # the first run, whose published copy is gone, against an independent lifecycle
+    orders = _query(published, "select customer_id, order_date from fct_orders")
+    orders["order_date"] = pd.to_datetime(orders["order_date"])
+    state = _state_on(published, "2026-05-31")
+    lifecycle = state[state["segment_family"] == "lifecycle"].set_index("customer_id")["segment"]
+    expected = reference_lifecycle(orders, lifecycle.reset_index(), pd.Timestamp("2026-05-31"))
+    compared = lifecycle.to_frame().join(expected)
+    assert (compared["segment"] == compared["expected_stage"]).all()
+    assert compared["segment"].nunique() >= 5
+
+
+def _expected_transitions(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """from -> to counts between two states, with entries and exits, in pandas."""
+    merged = before.merge(
+        after, on=["customer_id", "segment_family"], how="outer", suffixes=("_from", "_to")
+    )
+    merged["from_segment"] = merged["segment_from"].fillna("(entered)")
+    merged["to_segment"] = merged["segment_to"].fillna("(exited)")
+    counts = merged.groupby(["segment_family", "from_segment", "to_segment"]).size()
+    return counts.rename("customer_count").reset_index()
+
+
+def test_transitions_count_every_move_between_month_ends(world: JobWorld) -> None:
+    transitions = _query(world.published, "select * from segment_transitions")
+    assert set(transitions["period_start"].astype(str)) == {"2026-06-01"}
+    for period, before_day, after_day in [("2026-06-01", "2026-05-31", "2026-06-30")]:
+        expected = _expected_transitions(
+            _state_on(world.published, before_day), _state_on(world.published, after_day)
+        )
+        actual = transitions[transitions["period_start"].astype(str) == period]
+        assert set(actual["from_as_of_date"].astype(str)) == {before_day}
+        columns = ["segment_family", "from_segment", "to_segment", "customer_count"]
+        assert _sorted(actual[columns].astype({"customer_count": int})).equals(
+            _sorted(expected[columns].astype({"customer_count": int}))
+        ), period
+    moved = transitions[transitions["transition_type"] == "move"]
+    assert (moved["segment_family"] == "lifecycle").any()
+    entries = transitions[transitions["transition_type"] == "entry"]
+    assert entries["transition_rate"].isna().all() and entries["customer_count"].sum() > 0
+    stays = transitions[transitions["transition_type"] == "stay"]
+    sizes = _query(world.published, "select * from segment_size_history")
+    joined = stays.merge(
+        sizes,
+        left_on=["segment_family", "from_segment", "from_as_of_date"],
+        right_on=["segment_family", "segment", "as_of_date"],
+        suffixes=("", "_size"),
+    )
+    assert len(joined) == len(stays)
+    assert (
+        (joined["transition_rate"] - joined["customer_count"] / joined["customer_count_size"]).abs()
+        < 1e-12
+    ).all()
+
+
+def test_size_history_and_drift_follow_the_published_summaries(world: JobWorld) -> None:
+    sizes = _query(world.published, "select * from segment_size_history")
+    assert sorted(sizes["as_of_date"].astype(str).unique()) == ["2026-05-31", "2026-06-30"]
+    columns = ["segment_family", "segment", "customer_count"]
+    summary = _query(
+        world.snapshots["2026-06-30"],
+        "select segment_family, segment, customer_count, customer_share from segment_summary",
+    )
+    shares = {"2026-06-30": summary.set_index(["segment_family", "segment"])["customer_share"]}
+    # the earlier date, whose published copy is gone, against the history's state then
+    state = _state_on(world.published, "2026-05-31")
+    counted = state.groupby(["segment_family", "segment"]).size().rename("customer_count")
+    customers = state["customer_id"].nunique()
+    shares["2026-05-31"] = counted / customers
+    for day, expected in [("2026-06-30", summary[columns]), ("2026-05-31", counted.reset_index())]:
+        recorded = sizes[(sizes["as_of_date"].astype(str) == day) & (sizes["customer_count"] > 0)]
+        assert _sorted(recorded[columns]).equals(_sorted(expected[columns])), day
+
+    drift = _query(world.published, "select * from segment_drift").set_index(
+        ["segment_family", "segment"]
+    )
+    assert set(drift["previous_as_of_date"].astype(str)) == {"2026-05-31"}
+    both = shares["2026-06-30"].index.intersection(shares["2026-05-31"].index)
+    expected_change = shares["2026-06-30"][both] - shares["2026-05-31"][both]
+    assert ((drift.loc[both, "share_change"] - expected_change).abs() < 1e-12).all()
+    shifted = drift[drift["drift_status"] == "shifted"]
+    assert (shifted["share_change"].abs() > 0.05).all()
+    stable = drift[drift["drift_status"] == "stable"]
+    assert (stable["share_change"].abs() <= 0.05).all()
+    emptied = drift[drift["drift_status"] == "emptied"]
+    assert set(emptied.index) == set(shares["2026-05-31"].index) - set(shares["2026-06-30"].index)
+    assert len(emptied) > 0 or len(shifted) > 0  # the month moved something
+
+    warned = json.loads(
+        _query(
+            world.database, "select warned_tests from ops.job_runs order by started_at desc limit 1"
+        )["warned_tests"].iloc[0]
+    )
+    if len(shifted):
+        assert "segment_drift_no_segment_shifted_beyond_the_threshold" in warned
+    if len(emptied):
+        assert "segment_drift_no_segment_emptied" in warned
+
+
+def test_an_earlier_date_is_refused_without_rewind(world: JobWorld) -> None:
+    before = _publication(world.published)
+    refused = world.run("--as-of-date", "2026-05-31")
+    assert refused.returncode == 2
+    assert "before the latest recorded run (2026-06-30)" in refused.stderr
+    assert _publication(world.published) == before
+
+
+def test_stale_sources_fail_the_run_and_publish_nothing(world: JobWorld) -> None:
+    before = _publication(world.published)
+    stale = world.run("--as-of-date", "2026-07-31", "--max-source-age-days", "3")
+    assert stale.returncode == 1, stale.stdout + stale.stderr
+    record = _query(
+        world.database, "select * from ops.job_runs order by started_at desc limit 1"
+    ).iloc[0]
+    assert record["status"] == "failed" and not record["published"]
+    failed = [node["node"] for node in json.loads(record["failed_nodes"])]
+    assert "source_freshness_no_stale_source" in failed
+    assert "source_freshness_no_stale_source" in record["message"]
+    assert _publication(world.published) == before
+    # the history is downstream of the freshness check, so the stale date left no trace
+    latest = _query(world.database, "select max(as_of_date) as d from marts.segment_size_history")[
+        "d"
+    ].iloc[0]
+    assert str(pd.Timestamp(latest).date()) == "2026-06-30"
+
+
+READER = textwrap.dedent(
+    """
+    import json, sys, time
+    import duckdb
+    path, stop_file, out_file = sys.argv[1:4]
+    reads = []
+    held = duckdb.connect(path, read_only=True)
+    held_run = held.execute("select run_id from publication").fetchall()[0][0]
+    while True:
+        stopping = __import__("os").path.exists(stop_file)
+        # a new connection, as a BI tool makes (connect() to a path this process already
+        # holds open would return that same database)
+        with duckdb.connect() as fresh:
+            fresh.execute(f"attach '{path}' as bi (read_only)")
+            run_id = fresh.execute("select run_id from bi.publication").fetchall()[0][0]
+            expected = fresh.execute(
+                "select row_count from bi.published_tables where table_name = 'customer_segments'"
+            ).fetchall()[0][0]
+            actual = fresh.execute("select count(*) from bi.customer_segments").fetchall()[0][0]
+        still = held.execute("select run_id from publication").fetchall()[0][0]
+        held_rows = held.execute("select count(*) from segment_summary").fetchall()[0][0]
+        reads.append({"run_id": run_id, "expected": expected, "actual": actual,
+                      "held_run": still, "held_rows": held_rows})
+        if stopping:
+            break
+        time.sleep(0.2)
+    json.dump({"held_run": held_run, "reads": reads}, open(out_file, "w"))
+    """
+)
+
+
+def test_killed_build_leaves_bi_the_last_good_version_and_the_next_run_recovers(
+    world: JobWorld,
+) -> None:
+    before = _publication(world.published)
+    good = _checksums(world.snapshots["2026-06-30"])
+    log_dir = world.published.parent / "logs"
+    earlier_logs = set(log_dir.glob("*.log"))
+    job = world.start("--as-of-date", "2026-06-30")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # kill it once dbt is building models
+        new_logs = set(log_dir.glob("*.log")) - earlier_logs
+        if new_logs and "OK created sql table model" in new_logs.pop().read_text():
+            break
+        time.sleep(0.5)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait(timeout=60)
+    assert job.returncode == -signal.SIGKILL
+    assert _publication(world.published) == before
+    assert _checksums(world.published) == good
+
+    # the next run needs no cleanup; BI keeps reading while it runs, in a second process
+    stop_file, out_file = world.root / "stop-reader", world.root / "reads.json"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(world.published), str(stop_file), str(out_file)]
+    )
+    time.sleep(2)
+    rerun = world.run("--as-of-date", "2026-06-30")
+    stop_file.touch()
+    assert reader.wait(timeout=120) == 0
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+
+    reads = json.loads(out_file.read_text())
+    assert reads["held_run"] == before["run_id"]
+    seen = [read["run_id"] for read in reads["reads"]]
+    after = _publication(world.published)
+    assert len(seen) > 10 and seen[0] == before["run_id"] and seen[-1] == after["run_id"]
+    assert after["run_id"] != before["run_id"] and set(seen) <= {before["run_id"], after["run_id"]}
+    assert all(
+        read["expected"] == read["actual"] for read in reads["reads"]
+    )  # never half a version
+    assert {read["held_run"] for read in reads["reads"]} == {
+        before["run_id"]
+    }  # an open file stays as it was
+    assert len({read["held_rows"] for read in reads["reads"]}) == 1
+
+    # the same date and data give the same marts and the same history, and the clusters'
+    # drift is still measured against the run before the date, not against itself
+    assert _checksums(world.published) == good
+    cluster_drift = _query(world.database, "select * from marts.cluster_drift order by all")
+    assert len(cluster_drift) > 0
+    assert set(pd.to_datetime(cluster_drift["previous_as_of_date"])) == {pd.Timestamp("2026-05-31")}
+    pd.testing.assert_frame_equal(cluster_drift, world.cluster_drift)
