@@ -71,11 +71,12 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix segment_warehouse models scripts tests
 	$(BIN)/sqlfluff fix models tests --templater dbt
 
-# Test files are spread over PYTEST_WORKERS processes (each dbt build is one process).
+# Test files are spread over PYTEST_WORKERS processes (each dbt build is one process);
+# tests/pytest/conftest.py groups them per file.
 PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: lint pytest
 

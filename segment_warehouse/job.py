@@ -35,7 +35,7 @@ from segment_warehouse.dbt_runner import PROFILES_DIR, PROJECT_DIR, dbt_executab
 DEFAULT_DATABASE = "warehouse/segment_warehouse.duckdb"
 DEFAULT_PUBLISHED = "warehouse/published/segment_warehouse.duckdb"
 RUNS_TABLE = "ops.job_runs"
-PASSING_STATUSES = {"success", "pass", "warn", "skipped_no_op", "no-op"}
+FAILING_STATUSES = {"error", "fail", "runtime error"}
 
 
 class JobError(RuntimeError):
@@ -146,7 +146,7 @@ def _summarise_results(
         name = result["unique_id"].split(".")[2]  # tests' ids end in a hash
         if status == "warn":
             warned.append(name)
-        elif status not in PASSING_STATUSES:
+        elif status in FAILING_STATUSES:  # skipped nodes are counted, not listed
             failed.append(
                 {
                     "node": name,

@@ -91,12 +91,15 @@ def build_warehouse(
     command: str = "build",
     select: str | None = None,
     unit_tests: bool = False,
+    data_tests: bool = True,
 ) -> Warehouse:
     """Run ``dbt <command>`` (on the nodes ``select`` picks, default all) on the test target
     with raw data from ``raw_dir``, into ``work_dir/warehouse.duckdb``.
 
     dbt unit tests run only when ``unit_tests`` is set: they check SQL logic on fixed
     inputs, so one build (``demo_warehouse``) runs them and the others save the time.
+    ``data_tests=False`` leaves out the data tests too, for builds whose outputs the test
+    compares itself.
     """
     target_dir = work_dir / "target"
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -108,7 +111,8 @@ def build_warehouse(
         [
             command,
             *(["--select", select] if select else []),
-            *([] if unit_tests or command != "build" else ["--exclude", "test_type:unit"]),
+            *([] if unit_tests or command != "build" else ["--exclude-resource-type", "unit_test"]),
+            *([] if data_tests or command != "build" else ["--exclude-resource-type", "test"]),
         ],
         target="test",
         variables=variables,
@@ -164,8 +168,10 @@ def read_truth(demo_dataset: Path) -> Callable[[str], pd.DataFrame]:
     return read
 
 
-# The test files that build warehouses, longest first: pytest-xdist hands files to the
-# workers in collection order, so starting with the longest lets them finish together.
+# The test files that build warehouses, longest first: pytest-xdist hands groups of tests
+# to the workers in collection order, so starting with the longest lets them finish
+# together. Each file is one group (its module fixtures are built once); files that share
+# a costly session fixture form one group, so that only one worker builds it.
 _LONGEST_FIRST = (
     "test_job.py",
     "test_dbt_end_to_end.py",
@@ -174,13 +180,19 @@ _LONGEST_FIRST = (
     "test_clv_backtest.py",
     "test_value_predictions.py",
 )
+_SHARED_GROUPS = {
+    "test_dbt_end_to_end.py": "earlier_warehouse",
+    "test_clv_backtest.py": "earlier_warehouse",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the longest test files first (the order within a file is kept)."""
+    """Group the tests per file (shared fixtures together) and run the longest first."""
 
     def rank(item: pytest.Item) -> int:
         name = item.path.name
         return _LONGEST_FIRST.index(name) if name in _LONGEST_FIRST else len(_LONGEST_FIRST)
 
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_SHARED_GROUPS.get(item.path.name, item.path.name)))
     items.sort(key=rank)

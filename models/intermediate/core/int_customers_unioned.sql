@@ -2,6 +2,8 @@
     then (or with no creation date), plus everyone who has purchased by then. With a
     customer master, purchases by unknown customers are quarantined in staging, so the
     second group only adds anyone when there is no master. -#}
+-- A run whose sources are stale builds nothing on top of them: depends_on: {{ ref('source_freshness') }}
+
 with
 
 customers as (
