@@ -47,6 +47,34 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def dbt_command(
+    args: Sequence[str],
+    *,
+    target: str,
+    target_path: Path,
+    variables: Mapping[str, Any] | None = None,
+    log_path: Path | None = None,
+) -> list[str]:
+    """Return the command line of ``dbt <args>`` on this project, profiles and target."""
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROFILES_DIR),
+        "--target",
+        target,
+        "--target-path",
+        str(target_path),
+    ]
+    if variables:
+        command += ["--vars", json.dumps(dict(variables))]
+    if log_path is not None:
+        command += ["--log-path", str(log_path)]
+    return command
+
+
 def run_dbt(
     args: Sequence[str],
     *,
@@ -78,22 +106,9 @@ def run_dbt(
 
     """
     target_path = target_path or PROJECT_DIR / "target"
-    command = [
-        dbt_executable(),
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROFILES_DIR),
-        "--target",
-        target,
-        "--target-path",
-        str(target_path),
-    ]
-    if variables:
-        command += ["--vars", json.dumps(dict(variables))]
-    if log_path is not None:
-        command += ["--log-path", str(log_path)]
+    command = dbt_command(
+        args, target=target, target_path=target_path, variables=variables, log_path=log_path
+    )
 
     results_file = Path(target_path) / "run_results.json"
     results_file.unlink(missing_ok=True)

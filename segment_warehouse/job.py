@@ -30,7 +30,7 @@ from typing import Any
 import duckdb
 
 from segment_warehouse import publish
-from segment_warehouse.dbt_runner import PROFILES_DIR, PROJECT_DIR, dbt_executable
+from segment_warehouse.dbt_runner import PROJECT_DIR, dbt_command
 
 DEFAULT_DATABASE = "warehouse/segment_warehouse.duckdb"
 DEFAULT_PUBLISHED = "warehouse/published/segment_warehouse.duckdb"
@@ -163,23 +163,13 @@ def _run_dbt_build(settings: JobSettings, as_of_date: dt.date, log_file: Path) -
     variables = {**settings.extra_vars, "as_of_date": as_of_date.isoformat()}
     if settings.max_source_age_days is not None:
         variables["source_max_age_days"] = settings.max_source_age_days
-    command = [
-        dbt_executable(),
-        "build",
-        # unit tests check SQL logic on fixed inputs: they run in CI, not in every refresh
-        "--exclude-resource-type",
-        "unit_test",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROFILES_DIR),
-        "--target",
-        settings.target,
-        "--target-path",
-        str(settings.target_path),
-        "--vars",
-        json.dumps(variables),
-    ]
+    # unit tests check SQL logic on fixed inputs: they run in CI, not in every refresh
+    command = dbt_command(
+        ["build", "--exclude-resource-type", "unit_test"],
+        target=settings.target,
+        target_path=settings.target_path,
+        variables=variables,
+    )
     env = {**os.environ, "DBT_USE_COLORS": "false"}
     env["SEGMENT_WAREHOUSE_TEST_DB" if settings.target == "test" else "SEGMENT_WAREHOUSE_DB"] = str(
         settings.database

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, build_warehouse, reference_lifecycle
+from conftest import Warehouse, build_warehouse, reference_lifecycle, table_checksum
 
 pytestmark = pytest.mark.dbt
 
@@ -259,10 +259,8 @@ def _mart_checksums(warehouse: Warehouse) -> dict[str, str]:
         "churn_model_evaluation",
         "customer_clusters",
     ]:
-        checksums[table] = warehouse.query(
-            f"select md5(string_agg(row_text, '|' order by row_text)) as checksum "
-            f"from (select cast(t as varchar) as row_text from marts.{table} as t)"
-        )["checksum"].iloc[0]
+        with duckdb.connect(str(warehouse.database), read_only=True) as connection:
+            checksums[table] = table_checksum(connection, f"marts.{table}")
     return checksums
 
 
