@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv benchmark-clusters clean
+.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -30,6 +30,7 @@ help:
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
 	@echo "make benchmark-clv  time the CLV fits against lifetimes on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-clusters  time the clustering against plain KMeans on 1M customers, write BENCHMARKS.md"
+	@echo "make benchmark-incremental  time an incremental run against a full rebuild on 1M customers, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 
 $(STAMP): pyproject.toml requirements/constraints.txt
@@ -97,6 +98,9 @@ benchmark-clv: $(STAMP)
 
 benchmark-clusters: $(STAMP)
 	$(BIN)/python scripts/benchmark_clusters.py
+
+benchmark-incremental: $(STAMP)
+	$(BIN)/python scripts/benchmark_incremental.py
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR) .pytest_cache .ruff_cache

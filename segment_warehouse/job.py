@@ -23,7 +23,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,7 @@ class JobSettings:
     max_source_age_days: int | None = 3
     extra_vars: dict[str, Any] = field(default_factory=dict)
     allow_rewind: bool = False
+    full_refresh: bool = False
 
     @property
     def log_dir(self) -> Path:
@@ -164,8 +165,11 @@ def _run_dbt_build(settings: JobSettings, as_of_date: dt.date, log_file: Path) -
     if settings.max_source_age_days is not None:
         variables["source_max_age_days"] = settings.max_source_age_days
     # unit tests check SQL logic on fixed inputs: they run in CI, not in every refresh
+    # --full-refresh re-parses every raw row in the incremental base models; the history
+    # models are never rebuilt (full_refresh: false)
+    full_refresh = ["--full-refresh"] if settings.full_refresh else []
     command = dbt_command(
-        ["build", "--exclude-resource-type", "unit_test"],
+        ["build", "--exclude-resource-type", "unit_test", *full_refresh],
         target=settings.target,
         target_path=settings.target_path,
         variables=variables,
@@ -283,6 +287,9 @@ def refresh(settings: JobSettings, as_of_date: dt.date) -> RunRecord:
 def run_job(settings: JobSettings, dates: Sequence[dt.date]) -> list[RunRecord]:
     """Refresh each date in order, stopping at the first that fails.
 
+    With ``full_refresh`` the first date rebuilds the incremental base models from the raw
+    files; the dates after it run incrementally.
+
     Raises:
         JobError: the first date is before the latest recorded run and rewinding the
             history was not allowed (``allow_rewind``, or a backfill).
@@ -297,8 +304,11 @@ def run_job(settings: JobSettings, dates: Sequence[dt.date]) -> list[RunRecord]:
         )
     publish.remove_stale_files(settings.published)
     records = []
-    for as_of_date in dates:
-        record = refresh(settings, as_of_date)
+    for number, as_of_date in enumerate(dates):
+        record = refresh(
+            settings if number == 0 else replace(settings, full_refresh=False),
+            as_of_date,
+        )
         records.append(record)
         print(
             f"{record.as_of_date}: {record.status} - {record.message} (log: {record.log_file})",
@@ -356,6 +366,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow an --as-of-date before the latest recorded run (replays the history from it)",
     )
     parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help=(
+            "re-parse every raw row in the incremental base models (orders, order lines, web "
+            "sessions) instead of the new and changed ones; the segment history is kept"
+        ),
+    )
+    parser.add_argument(
         "--max-source-age-days",
         type=int,
         default=3,
@@ -404,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_source_age_days=None if args.max_source_age_days < 0 else args.max_source_age_days,
             extra_vars=extra_vars,
             allow_rewind=args.rewind or bool(args.backfill),
+            full_refresh=args.full_refresh,
         )
         settings.database.parent.mkdir(parents=True, exist_ok=True)
         settings.published.parent.mkdir(parents=True, exist_ok=True)

@@ -54,34 +54,51 @@
 {%- endmacro %}
 
 {#- The checked rows of `relation` with their final quarantine_reason and
-    quarantine_detail: the first failed check (row_reason), else duplicate_key for a
-    valid row whose key an earlier valid row in the file already has, else null (the
-    row is staged). Only the key and the row position go through the sort, so wide rows
-    are never sorted. Expects row_reason, row_reason_detail and raw_row_number. -#}
-{% macro resolve_duplicate_keys(relation, key_columns) -%}
+    quarantine_detail: the first failed check (row_reason), else, among the rows of a key
+    that pass every check, one is staged and the others are quarantined: duplicate_key
+    for a repeat of the staged row's key, or superseded for an older version of it. The
+    staged row is the first in the file (lowest raw_row_number) or, with
+    `version_column`, the latest version (ties: the first in the file). Only the key,
+    the version and the row position go through the sort, so wide rows are never
+    sorted. Expects row_reason, row_reason_detail and raw_row_number. -#}
+{% macro resolve_duplicate_keys(relation, key_columns, version_column=none) -%}
     {%- set qualified_keys = [] -%}
     {%- for key in key_columns -%}
         {%- do qualified_keys.append('checked_rows.' ~ key) -%}
     {%- endfor -%}
+    {%- set key_text = qualified_keys | join(" || ', ' || ") -%}
     select
         checked_rows.*,
         case
+            {%- if version_column %}
+            when occurrences.key_occurrence > 1
+                and checked_rows.{{ version_column }} < occurrences.staged_version
+                then 'superseded'
+            {%- endif %}
             when occurrences.key_occurrence > 1 then 'duplicate_key'
             else checked_rows.row_reason
         end as quarantine_reason,
         case
+            {%- if version_column %}
             when occurrences.key_occurrence > 1
-                then '{{ key_columns | join(", ") }} occurs more than once: '
-                || {{ qualified_keys | join(" || ', ' || ") }}
+                and checked_rows.{{ version_column }} < occurrences.staged_version
+                then '{{ key_columns | join(", ") }} has a later version ('
+                || cast(occurrences.staged_version as {{ dbt.type_string() }}) || '): ' || {{ key_text }}
+            {%- endif %}
+            when occurrences.key_occurrence > 1
+                then '{{ key_columns | join(", ") }} occurs more than once: ' || {{ key_text }}
             else checked_rows.row_reason_detail
         end as quarantine_detail
     from {{ relation }} as checked_rows
     left join (
         select
             raw_row_number,
+            {%- if version_column %}
+            max({{ version_column }}) over (partition by {{ key_columns | join(', ') }}) as staged_version,
+            {%- endif %}
             row_number() over (
                 partition by {{ key_columns | join(', ') }}
-                order by raw_row_number
+                order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
             ) as key_occurrence
         from {{ relation }}
         where row_reason is null

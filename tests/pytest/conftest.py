@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from segment_warehouse.arrival import arrange_in_arrival_order
 from segment_warehouse.dbt_runner import DbtRun, run_dbt
 
 
@@ -132,11 +133,13 @@ def build_warehouse(
 
 @pytest.fixture(scope="session")
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small generated dataset with planted behaviours and 2 % bad rows."""
+    """A small generated dataset with planted behaviours and 2 % bad rows, its
+    incremental tables in arrival order (arrange_in_arrival_order)."""
     from segment_warehouse.demo_data import generate
 
     out_dir = tmp_path_factory.mktemp("demo")
     generate(out_dir, customers=3000, seed=7, fmt="parquet", bad_row_share=0.02)
+    arrange_in_arrival_order(out_dir / "raw")
     return out_dir
 
 
@@ -176,6 +179,7 @@ _LONGEST_FIRST = (
     "test_job.py",
     "test_dbt_end_to_end.py",
     "test_clusters.py",
+    "test_incremental.py",
     "test_segment_families.py",
     "test_clv_backtest.py",
     "test_value_predictions.py",

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, build_warehouse, reference_lifecycle, table_checksum
+from conftest import Warehouse, build_warehouse, reference_lifecycle
 
 pytestmark = pytest.mark.dbt
 
@@ -244,39 +244,6 @@ def test_missing_orders_table_fails_naming_where_it_looked(tmp_path: Path) -> No
     message = warehouse.run.output
     assert "Required raw table 'orders' was not found" in message
     assert str(raw_dir) in message
-
-
-def _mart_checksums(warehouse: Warehouse) -> dict[str, str]:
-    checksums = {}
-    for table in [
-        "dim_customers",
-        "fct_orders",
-        "customer_segments",
-        "customer_rfm",
-        "quarantined_rows",
-        "customer_value_predictions",
-        "clv_model_parameters",
-        "churn_model_evaluation",
-        "customer_clusters",
-    ]:
-        with duckdb.connect(str(warehouse.database), read_only=True) as connection:
-            checksums[table] = table_checksum(connection, f"marts.{table}")
-    return checksums
-
-
-def test_rebuild_with_explicit_as_of_date_is_identical(
-    demo_warehouse: Warehouse, tmp_path: Path
-) -> None:
-    as_of = demo_warehouse.query("select max(as_of_date) as d from marts.dim_customers")["d"].iloc[
-        0
-    ]
-    rebuilt = build_warehouse(
-        demo_warehouse.raw_dir,
-        tmp_path,
-        variables={"as_of_date": str(pd.Timestamp(as_of).date())},
-        data_tests=False,
-    )
-    assert _mart_checksums(rebuilt) == _mart_checksums(demo_warehouse)
 
 
 def test_earlier_as_of_date_ignores_later_data(

@@ -72,6 +72,7 @@ def test_help_describes_the_job(tmp_path: Path) -> None:
         "--backfill FROM TO",
         "--step",
         "--rewind",
+        "--full-refresh",
         "--max-source-age-days",
     ]:
         assert option in shown.stdout
@@ -109,3 +110,44 @@ def test_latest_recorded_date_reads_the_size_history(tmp_path: Path) -> None:
             "insert into marts.segment_size_history values ('2026-04-30'), ('2026-05-31')"
         )
     assert job.latest_recorded_date(database) == dt.date(2026, 5, 31)
+
+
+def test_full_refresh_rebuilds_the_base_models_on_the_first_date_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--full-refresh reaches dbt for the first date of a backfill; later dates run
+    incrementally on what it built."""
+    commands: list[list[str]] = []
+
+    def fake_run(command: list[str], **_: object) -> subprocess.CompletedProcess:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 1)  # a failed build stops the job
+
+    monkeypatch.setattr(job.subprocess, "run", fake_run)
+    settings = job.JobSettings(
+        database=tmp_path / "w.duckdb",
+        published=tmp_path / "published" / "p.duckdb",
+        target_path=tmp_path / "target",
+        full_refresh=True,
+    )
+    settings.target_path.mkdir()
+    log = tmp_path / "run.log"
+    job._run_dbt_build(settings, dt.date(2026, 6, 30), log)
+    job._run_dbt_build(
+        job.JobSettings(settings.database, settings.published, target_path=settings.target_path),
+        dt.date(2026, 6, 30),
+        log,
+    )
+    assert "--full-refresh" in commands[0]
+    assert "--full-refresh" not in commands[1]
+
+    seen: list[bool] = []
+    monkeypatch.setattr(
+        job, "refresh", lambda given, as_of_date: seen.append(given.full_refresh) or _success()
+    )
+    job.run_job(settings, [dt.date(2026, 4, 30), dt.date(2026, 5, 31), dt.date(2026, 6, 30)])
+    assert seen == [True, False, False]
+
+
+def _success() -> job.RunRecord:
+    return job.RunRecord(run_id="r", as_of_date="2026-06-30", status="success", started_at="")

@@ -1,7 +1,8 @@
 {#- One row per active cluster and feature: the cluster's mean of the feature (original
     units: logs are ln(1 + value)), the population's mean and standard deviation, and the
     z-score (cluster mean - population mean) / population standard deviation that the
-    cluster labels are built from. -#}
+    cluster labels are built from. Rounded to 10 decimals: a sum of floating-point values
+    depends on the order of its rows in the last bits, and the results must not. -#}
 {%- set features = var('cluster_features') -%}
 
 with
@@ -62,11 +63,14 @@ final as (
         cluster_means.cluster_id,
         cluster_means.cluster_label,
         cluster_means.feature,
-        cluster_means.cluster_mean,
-        population.population_mean,
-        population.population_stddev,
-        (cluster_means.cluster_mean - population.population_mean)
-        / nullif(population.population_stddev, 0) as z_score,
+        round(cluster_means.cluster_mean, 10) as cluster_mean,
+        round(population.population_mean, 10) as population_mean,
+        round(population.population_stddev, 10) as population_stddev,
+        round(
+            (cluster_means.cluster_mean - population.population_mean)
+            / nullif(population.population_stddev, 0),
+            10
+        ) as z_score,
         cluster_means.as_of_date
     from cluster_means
     inner join population

@@ -11,7 +11,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy=history_incremental_strategy(),
+        incremental_strategy=replace_by_key_strategy(),
         unique_key=['customer_id', 'segment_family', 'valid_from'],
         on_schema_change='fail',
         full_refresh=false,

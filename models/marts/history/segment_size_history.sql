@@ -8,7 +8,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy=history_incremental_strategy(),
+        incremental_strategy=replace_by_key_strategy(),
         unique_key=['as_of_date', 'segment_family', 'segment'],
         on_schema_change='fail',
         full_refresh=false,

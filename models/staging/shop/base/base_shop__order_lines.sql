@@ -1,5 +1,21 @@
 {#- Parses and checks every raw order line. A line is priced in its order's currency,
-    so it needs a staged order (and a staged product when the catalogue is given). -#}
+    so it needs a staged order (and a staged product when the catalogue is given).
+
+    Incremental: a line carries no date of its own, so it is dated by its order's version
+    (order_version_at). After the first build a run parses only the raw rows of the lines
+    that are new, whose order has a version in the lookback, that are quarantined, or
+    whose order or product changed (macros/staging/incremental_base.sql), and replaces
+    those lines' rows. -#}
+{{
+    config(
+        materialized=incremental_base_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='order_line_id',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_unkeyed_rows('order_line_id') }}",
+        post_hook="{{ delete_vanished_key_rows() }}",
+    )
+}}
 {%- set checks = [
     check_missing('order_line_id'),
     check_missing('order_id'),
@@ -53,7 +69,69 @@ product_keys as (
 product_catalogue as (
     select count(*) > 0 as is_given from product_keys
 ),
+{% if incremental_base_ready() %}
+stored as (
+    select * from {{ this }}
+),
 
+raw_keys as (
+    select {{ clean_text('order_line_id') }} as order_line_id
+    from source
+),
+
+key_match as (
+    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
+    select
+        raw_keys.order_line_id as raw_key,
+        stored.order_line_id as stored_key,
+        stored.order_version_at
+    from raw_keys
+    full outer join stored
+        on raw_keys.order_line_id = stored.order_line_id
+),
+
+touched_lines as (
+    -- new lines, and lines of orders with a version in the lookback (an order updated
+    -- since has another version: see below)
+    select raw_key as order_line_id
+    from key_match
+    where
+        raw_key is not null
+        and (
+            stored_key is null
+            or order_version_at >= {{ incremental_lookback_start('order_version_at') }}
+            or {{ incremental_reprocess_all() }}
+        )
+
+    union
+
+    -- quarantined lines are checked again: their order or product may have arrived
+    select order_line_id
+    from stored
+    where quarantine_reason is not null
+
+    union
+
+    -- staged lines whose order or product changed since
+    select stored.order_line_id
+    from stored
+    cross join product_catalogue
+    left join order_keys
+        on stored.order_id = order_keys.order_id
+    left join product_keys
+        on stored.product_id = product_keys.product_id
+    where
+        stored.quarantine_reason is null
+        and (
+            not coalesce(order_keys.is_staged, false)
+            or order_keys.version_at <> stored.order_version_at
+            or order_keys.currency_code <> stored.currency_code
+            or order_keys.to_reporting_rate <> stored.to_reporting_rate
+            or stored.is_product_catalogue_given <> product_catalogue.is_given
+            or (product_catalogue.is_given and not coalesce(product_keys.is_staged, false))
+        )
+),
+{% endif %}
 parsed as (
     select
         {{ clean_text('order_line_id') }} as order_line_id,
@@ -67,6 +145,11 @@ parsed as (
         {{ parse_decimal('discount_amount') }} as discount_amount,
         _raw_row_number as raw_row_number
     from source
+    {%- if incremental_base_ready() %}
+    where
+        {{ clean_text('order_line_id') }} is null
+        or {{ clean_text('order_line_id') }} in (select touched_lines.order_line_id from touched_lines)
+    {%- endif %}
 ),
 
 referenced as (
@@ -74,6 +157,7 @@ referenced as (
         parsed.*,
         order_keys.currency_code,
         order_keys.to_reporting_rate,
+        order_keys.version_at as order_version_at,
         order_keys.order_id is not null as is_known_order,
         coalesce(order_keys.is_staged, false) as is_staged_order,
         product_catalogue.is_given as is_product_catalogue_given,
@@ -109,10 +193,19 @@ final as (
         unit_price,
         discount_amount,
         to_reporting_rate,
+        order_version_at,
         quarantine_reason,
         quarantine_detail,
-        raw_row_number
+        raw_row_number,
+        is_product_catalogue_given,
+        {{ processing_fingerprint() }} as processing_fingerprint
     from resolved
+    {%- if incremental_base_ready() %}
+
+    union all
+
+    {{ vanished_key_rows(14) }}
+    {%- endif %}
 )
 
 select * from final

@@ -1,6 +1,21 @@
 {#- Parses and checks every raw order row: one row per raw row with the parsed values
-    (amounts also in the reporting currency), the raw row as JSON and, for a row that
-    breaks the contract, the reason. -#}
+    (amounts also in the reporting currency) and, for a row that breaks the contract, the
+    reason. A later version of an order (a later updated_at) replaces the earlier one.
+
+    Incremental: after the first build a run parses only the raw rows of the orders that
+    are new, updated within the lookback, quarantined, or whose customer or currency rate
+    changed (macros/staging/incremental_base.sql), and replaces those orders' rows. -#}
+{{
+    config(
+        materialized=incremental_base_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='order_id',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_unkeyed_rows('order_id') }}",
+        post_hook="{{ delete_vanished_key_rows() }}",
+    )
+}}
+
 {%- set checks = [
     check_missing('order_id'),
     check_missing('customer_id'),
@@ -42,7 +57,69 @@ customer_keys as (
 customer_master as (
     select count(*) > 0 as is_given from customer_keys
 ),
+{% if incremental_base_ready() %}
+stored as (
+    select * from {{ this }}
+),
 
+raw_versions as (
+    select
+        {{ clean_text('order_id') }} as order_id,
+        coalesce({{ parse_timestamp('updated_at') }}, {{ parse_timestamp('ordered_at') }}) as version_at
+    from source
+),
+
+key_match as (
+    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
+    select
+        raw_versions.order_id as raw_key,
+        stored.order_id as stored_key,
+        raw_versions.version_at
+    from raw_versions
+    full outer join stored
+        on raw_versions.order_id = stored.order_id
+),
+
+touched_orders as (
+    -- new orders, and orders with a version in the lookback or without a readable one
+    select raw_key as order_id
+    from key_match
+    where
+        raw_key is not null
+        and (
+            stored_key is null
+            or version_at is null
+            or version_at >= {{ incremental_lookback_start('version_at') }}
+            or {{ incremental_reprocess_all() }}
+        )
+
+    union
+
+    -- quarantined orders are checked again: their customer may have arrived
+    select order_id
+    from stored
+    where quarantine_reason is not null
+
+    union
+
+    -- staged orders whose customer was quarantined since, or whose rate changed
+    select stored.order_id
+    from stored
+    cross join customer_master
+    left join customer_keys
+        on stored.customer_id = customer_keys.customer_id
+    left join currency_rates
+        on stored.currency_code = currency_rates.currency_code
+    where
+        stored.quarantine_reason is null
+        and (
+            stored.is_customer_master_given <> customer_master.is_given
+            or (customer_master.is_given and not coalesce(customer_keys.is_staged, false))
+            or stored.to_reporting_rate <> currency_rates.to_reporting_rate
+            or currency_rates.currency_code is null
+        )
+),
+{% endif %}
 parsed as (
     select
         {{ clean_text('order_id') }} as order_id,
@@ -60,6 +137,11 @@ parsed as (
         {{ parse_timestamp('updated_at') }} as updated_at,
         _raw_row_number as raw_row_number
     from source
+    {%- if incremental_base_ready() %}
+    where
+        {{ clean_text('order_id') }} is null
+        or {{ clean_text('order_id') }} in (select touched_orders.order_id from touched_orders)
+    {%- endif %}
 ),
 
 converted as (
@@ -83,13 +165,14 @@ converted as (
 checked as (
     select
         *,
+        coalesce(updated_at, ordered_at) as version_at,
         {{ quarantine_reason(checks) }} as row_reason,
         {{ quarantine_detail(checks) }} as row_reason_detail
     from converted
 ),
 
 resolved as (
-    {{ resolve_duplicate_keys('checked', ['order_id']) }}
+    {{ resolve_duplicate_keys('checked', ['order_id'], version_column='version_at') }}
 ),
 
 final as (
@@ -106,10 +189,19 @@ final as (
         to_reporting_rate,
         ordered_at,
         updated_at,
+        version_at,
         quarantine_reason,
         quarantine_detail,
-        raw_row_number
+        raw_row_number,
+        is_customer_master_given,
+        {{ processing_fingerprint() }} as processing_fingerprint
     from resolved
+    {%- if incremental_base_ready() %}
+
+    union all
+
+    {{ vanished_key_rows(18) }}
+    {%- endif %}
 )
 
 select * from final

@@ -1,4 +1,19 @@
-{#- Parses and checks every raw web or app session. -#}
+{#- Parses and checks every raw web or app session.
+
+    Incremental: after the first build a run parses only the raw rows of the sessions
+    that are new, started within the lookback, quarantined, or whose customer was
+    quarantined since (macros/staging/incremental_base.sql), and replaces those
+    sessions' rows. -#}
+{{
+    config(
+        materialized=incremental_base_materialization(),
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        on_schema_change='sync_all_columns',
+        pre_hook="{{ delete_unkeyed_rows('session_id') }}",
+        post_hook="{{ delete_vanished_key_rows() }}",
+    )
+}}
 {%- set checks = [
     check_missing('session_id'),
     check_missing('started_at', parsed=true),
@@ -21,7 +36,69 @@ customer_keys as (
 customer_master as (
     select count(*) > 0 as is_given from customer_keys
 ),
+{% if incremental_base_ready() %}
+stored as (
+    select * from {{ this }}
+),
 
+raw_versions as (
+    select
+        {{ clean_text('session_id') }} as session_id,
+        {{ parse_timestamp('started_at') }} as started_at
+    from source
+),
+
+key_match as (
+    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
+    select
+        raw_versions.session_id as raw_key,
+        stored.session_id as stored_key,
+        raw_versions.started_at
+    from raw_versions
+    full outer join stored
+        on raw_versions.session_id = stored.session_id
+),
+
+touched_sessions as (
+    -- new sessions, and sessions started in the lookback or without a readable start
+    select raw_key as session_id
+    from key_match
+    where
+        raw_key is not null
+        and (
+            stored_key is null
+            or started_at is null
+            or started_at >= {{ incremental_lookback_start('started_at') }}
+            or {{ incremental_reprocess_all() }}
+        )
+
+    union
+
+    -- quarantined sessions are checked again: their customer may have arrived
+    select session_id
+    from stored
+    where quarantine_reason is not null
+
+    union
+
+    -- staged sessions whose customer was quarantined since
+    select stored.session_id
+    from stored
+    cross join customer_master
+    left join customer_keys
+        on stored.customer_id = customer_keys.customer_id
+    where
+        stored.quarantine_reason is null
+        and (
+            stored.is_customer_master_given <> customer_master.is_given
+            or (
+                customer_master.is_given
+                and stored.customer_id is not null
+                and not coalesce(customer_keys.is_staged, false)
+            )
+        )
+),
+{% endif %}
 parsed as (
     select
         {{ clean_text('session_id') }} as session_id,
@@ -38,6 +115,11 @@ parsed as (
         {{ parse_timestamp('started_at') }} as started_at,
         _raw_row_number as raw_row_number
     from source
+    {%- if incremental_base_ready() %}
+    where
+        {{ clean_text('session_id') }} is null
+        or {{ clean_text('session_id') }} in (select touched_sessions.session_id from touched_sessions)
+    {%- endif %}
 ),
 
 referenced as (
@@ -78,8 +160,16 @@ final as (
         started_at,
         quarantine_reason,
         quarantine_detail,
-        raw_row_number
+        raw_row_number,
+        is_customer_master_given,
+        {{ processing_fingerprint() }} as processing_fingerprint
     from resolved
+    {%- if incremental_base_ready() %}
+
+    union all
+
+    {{ vanished_key_rows(15) }}
+    {%- endif %}
 )
 
 select * from final

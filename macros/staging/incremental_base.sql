@@ -1,0 +1,116 @@
+{#-
+    Building blocks of the incremental base models (base_shop__orders,
+    base_shop__order_lines, base_web__sessions). A run after the first one re-parses only
+    the raw rows whose key is touched and replaces every stored row of those keys:
+
+      - keys not stored yet, whatever their date (late rows are never lost);
+      - keys with a raw row dated no earlier than the lookback start: the latest stored
+        date minus var('incremental_lookback_days') (updates to stored keys);
+      - keys with a row that is not staged (all quarantined rows are checked again, as
+        are rows with a missing key);
+      - staged keys whose references changed (a customer, order or product quarantined
+        since, a different currency rate);
+      - every key, when the model's code or a setting it depends on changed.
+
+    A key gone from the raw table gets a row without a raw position in the batch, so the
+    delete+insert removes its stored rows, and the post-hook delete_vanished_key_rows
+    removes that row. Because a key's fate only depends on its own raw rows and on what
+    they reference, this gives the same rows as building the model from scratch.
+
+    The models expect a CTE key_match with raw_key (a raw row's key) and stored_key (a
+    stored row's key), the full outer join of the two by key.
+-#}
+
+{#- incremental, except on Spark: Delta's MERGE cannot replace the several rows a key
+    may have, and dbt-spark has no delete+insert, so there the base models are tables
+    rebuilt on every run (is_incremental() is then false and every raw row is parsed). -#}
+{% macro incremental_base_materialization() -%}
+    {{ return(adapter.dispatch('incremental_base_materialization', 'segment_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_base_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__incremental_base_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{#- True on an incremental run whose stored table has this version's columns. A table
+    built by a version without them (a plain table before the models were incremental)
+    is parsed again in full once: delete_unkeyed_rows empties it and every raw row is
+    parsed, and on_schema_change adds the columns. -#}
+{% macro incremental_base_ready() -%}
+    {%- if not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if not execute -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set names = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return('processing_fingerprint' in names) }}
+{%- endmacro %}
+
+{#- A fingerprint of what the parse depends on besides the data: the model's code and
+    the vars it reads. A stored row with another fingerprint means everything is parsed
+    again. -#}
+{% macro processing_fingerprint() -%}
+    {%- set settings = {} -%}
+    {%- for name in ['reporting_currency', 'max_order_amount', 'min_valid_date', 'source_timezone', 'load_timestamp'] -%}
+        {%- do settings.update({name: var(name, none)}) -%}
+    {%- endfor -%}
+    '{{ local_md5(model.raw_code ~ tojson(settings, sort_keys=true)) }}'
+{%- endmacro %}
+
+{#- True when a stored row was parsed by other code or settings. -#}
+{% macro incremental_reprocess_all() -%}
+    exists (
+        select 1 from {{ this }}
+        where coalesce(processing_fingerprint, '') <> {{ processing_fingerprint() }}
+    )
+{%- endmacro %}
+
+{#- The earliest date a raw row may carry and still count as new or updated: the latest
+    stored date (up to the load time, so a future-dated row cannot move it) minus
+    var('incremental_lookback_days'). Null when nothing is stored. -#}
+{% macro incremental_lookback_start(version_column) -%}
+    {%- set latest = 'max(' ~ version_column ~ ')' -%}
+    (
+        select {{ dbt.dateadd('day', -(var('incremental_lookback_days') | int), latest) }}
+        from {{ this }}
+        where {{ version_column }} <= {{ segment_warehouse.load_timestamp() }}
+    )
+{%- endmacro %}
+
+{#- The batch rows of the keys gone from the raw table: the key and `column_count` - 1
+    nulls, the raw position among them. -#}
+{% macro vanished_key_rows(column_count) -%}
+    select
+        key_match.stored_key
+        {%- for _ in range(column_count - 1) %},
+        null
+        {%- endfor %}
+    from key_match
+    where key_match.raw_key is null and key_match.stored_key is not null
+{%- endmacro %}
+
+{#- pre-hook: deletes the stored rows without a key, which every run parses again, and
+    every stored row when the code or settings changed (incremental_reprocess_all), so
+    that such a run costs a rebuild rather than a rebuild plus deleting every row. Does
+    nothing on the first build. -#}
+{% macro delete_unkeyed_rows(key_column) -%}
+    {%- if segment_warehouse.incremental_base_ready() -%}
+        delete from {{ this }}
+        where {{ key_column }} is null or {{ segment_warehouse.incremental_reprocess_all() }}
+    {%- elif is_incremental() -%}
+        delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook: deletes the rows vanished_key_rows put in the batch (no raw position), once
+    they have removed the stored rows of their key. -#}
+{% macro delete_vanished_key_rows() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where raw_row_number is null
+    {%- endif -%}
+{%- endmacro %}
