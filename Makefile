@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs contract-docs registry-docs benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
+.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -24,7 +24,11 @@ help:
 	@echo "make test       lint (sqlfluff, ruff) and pytest, including dbt end to end on generated data"
 	@echo "make lint       sqlfluff and ruff checks only"
 	@echo "make format     apply sqlfluff and ruff fixes"
-	@echo "make docs       dbt docs generate (target/index.html)"
+	@echo "make docs       dbt's static docs site: target/static_index.html (one file)"
+	@echo "make report     HTML segment report from the published marts (after make refresh)"
+	@echo "make bi         optional: Apache Superset on :8088 with the Customer segments dashboard"
+	@echo "make bi-stop    stop the Superset web server that make bi started"
+	@echo "make public-interface  record the public marts' columns and types (models/marts/public_interface.json)"
 	@echo "make contract-docs  rewrite the README's raw data contract from the sources YAML"
 	@echo "make registry-docs  rewrite the README's table of segment families from the registry"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
@@ -82,10 +86,23 @@ pytest: $(STAMP)
 test: lint pytest
 
 docs: $(STAMP)
-	$(DBT) docs generate --target dev
+	$(DBT) docs generate --static --target dev
+	@echo "docs site: target/static_index.html"
+
+report: $(STAMP)
+	$(BIN)/python scripts/segment_report.py
+
+bi: $(STAMP)
+	$(BIN)/python scripts/superset_bi.py
+
+bi-stop: $(STAMP)
+	$(BIN)/python scripts/superset_bi.py --stop
 
 contract-docs: $(STAMP)
 	$(BIN)/python -m segment_warehouse.contract --write README.md
+
+public-interface: $(STAMP)
+	$(BIN)/python -m segment_warehouse.interface --write
 
 registry-docs: $(STAMP)
 	$(BIN)/python -m segment_warehouse.registry --write README.md

@@ -33,11 +33,14 @@ class DbtRun:
     output: str = ""
 
     def failed_nodes(self) -> dict[str, str]:
-        """Nodes whose status is not success, pass or warn."""
+        """Nodes whose status is not success, pass, warn or no-op.
+
+        Saved queries and exposures report no-op: they have nothing to run.
+        """
         return {
             name: status
             for name, status in self.statuses.items()
-            if status not in {"success", "pass", "warn"}
+            if status not in {"success", "pass", "warn", "no-op"}
         }
 
 

@@ -72,6 +72,10 @@ class JobSettings:
     extra_vars: dict[str, Any] = field(default_factory=dict)
     allow_rewind: bool = False
     full_refresh: bool = False
+    parquet_dir: Path | None = None
+    """Where Parquet copies of the published marts go (a link publish manages); None: none."""
+    include_pii: bool = False
+    """Publish the columns tagged ``meta: {pii: true}`` too."""
 
     @property
     def log_dir(self) -> Path:
@@ -260,7 +264,9 @@ def refresh(settings: JobSettings, as_of_date: dt.date) -> RunRecord:
                 f"; not passed: {names}" if names else ""
             )
         else:
-            relations = publish.public_models(settings.target_path / "manifest.json")
+            relations = publish.public_models(
+                settings.target_path / "manifest.json", include_pii=settings.include_pii
+            )
             record.row_counts = _mart_row_counts(settings.database, relations)
             record.status = "success"
             record.published = True
@@ -273,8 +279,11 @@ def refresh(settings: JobSettings, as_of_date: dt.date) -> RunRecord:
                 settings.published,
                 run_id=run_id,
                 as_of_date=as_of_date,
+                parquet_dir=settings.parquet_dir,
             )
-            record.message = f"published {len(relations)} marts to {settings.published}"
+            record.message = f"published {len(relations)} marts to {settings.published}" + (
+                f" and {settings.parquet_dir}" if settings.parquet_dir else ""
+            )
     except Exception as error:  # recorded, then reported by the exit code
         record.status = "failed"
         record.published = False
@@ -302,7 +311,7 @@ def run_job(settings: JobSettings, dates: Sequence[dt.date]) -> list[RunRecord]:
             "running it would replay the segment history from that date. Pass --rewind to do "
             "so, or --backfill FROM TO to replay a range."
         )
-    publish.remove_stale_files(settings.published)
+    publish.remove_stale_files(settings.published, settings.parquet_dir)
     records = []
     for number, as_of_date in enumerate(dates):
         record = refresh(
@@ -392,6 +401,22 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("SEGMENT_WAREHOUSE_PUBLISHED_DB", DEFAULT_PUBLISHED),
         help=f"file BI tools read (default $SEGMENT_WAREHOUSE_PUBLISHED_DB or {DEFAULT_PUBLISHED})",
     )
+    parser.add_argument(
+        "--parquet-dir",
+        default=None,
+        help=(
+            "where Parquet copies of the published marts go, a symbolic link swapped "
+            "atomically (default: parquet beside the published file)"
+        ),
+    )
+    parser.add_argument(
+        "--no-parquet", action="store_true", help="publish the DuckDB file only, no Parquet"
+    )
+    parser.add_argument(
+        "--include-pii",
+        action="store_true",
+        help="publish the columns tagged pii (names, email, phone, ...) too; left out by default",
+    )
     parser.add_argument("--target", default="dev", help="dbt target (default dev)")
     parser.add_argument("--target-path", default="target", help="dbt target path (default target)")
     parser.add_argument(
@@ -414,9 +439,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             dates = backfill_dates(args.backfill[0], args.backfill[1], args.step)
         else:
             dates = [args.as_of_date or _utc_now().date()]
+        published = _resolve(args.published)
+        parquet_dir = None
+        if not args.no_parquet:
+            parquet_dir = _resolve(args.parquet_dir) if args.parquet_dir else None
+            parquet_dir = parquet_dir or published.parent / "parquet"
         settings = JobSettings(
             database=_resolve(args.database),
-            published=_resolve(args.published),
+            published=published,
+            parquet_dir=parquet_dir,
+            include_pii=args.include_pii,
             target=args.target,
             target_path=_resolve(args.target_path),
             max_source_age_days=None if args.max_source_age_days < 0 else args.max_source_age_days,

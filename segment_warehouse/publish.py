@@ -27,7 +27,8 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator, Mapping
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,18 @@ class PublishError(RuntimeError):
 # ---- which models are public ------------------------------------------------------------
 
 
-def public_models(manifest_path: Path) -> dict[str, str]:
+def public_models(manifest_path: Path, *, include_pii: bool = False) -> dict[str, str]:
     """Find the models with access ``public`` in a dbt manifest and the relation each reads.
 
     Args:
         manifest_path: dbt's ``target/manifest.json``.
+        include_pii: Publish columns tagged ``meta: {pii: true}`` too. By default they are
+            left out: the relation of a model with such columns selects every other column.
 
     Returns:
         Model name -> relation to read, as ``"schema"."identifier"`` (quoted, without the
-        database, so it resolves in whichever catalog the warehouse is attached as), sorted by
+        database, so it resolves in whichever catalog the warehouse is attached as), or
+        ``(select * exclude ("pii column", ...) from "schema"."identifier")``, sorted by
         model name. Ephemeral models are left out: they have no relation to copy.
 
     Raises:
@@ -89,8 +93,24 @@ def public_models(manifest_path: Path) -> dict[str, str]:
         if name in models:
             raise PublishError(f"{manifest_path}: two public models are named {name!r}")
         identifier = node.get("alias") or name
-        models[name] = f"{quote_identifier(node['schema'])}.{quote_identifier(identifier)}"
+        relation = f"{quote_identifier(node['schema'])}.{quote_identifier(identifier)}"
+        pii = [] if include_pii else pii_columns(node)
+        if pii:
+            excluded = ", ".join(quote_identifier(column) for column in pii)
+            relation = f"(select * exclude ({excluded}) from {relation})"
+        models[name] = relation
     return dict(sorted(models.items()))
+
+
+def pii_columns(node: Mapping[str, Any]) -> list[str]:
+    """Columns of a manifest node tagged ``meta: {pii: true}`` (in ``meta`` or ``config``)."""
+    columns = node.get("columns") or {}
+    return [
+        column.get("name") or key
+        for key, column in columns.items()
+        if column.get("meta", {}).get("pii") is True
+        or column.get("config", {}).get("meta", {}).get("pii") is True
+    ]
 
 
 def _manifest_nodes(manifest_path: Path) -> dict[str, Any]:
@@ -132,12 +152,19 @@ def publish(
     run_id: str,
     as_of_date: datetime.date | str,
     storage_version: str | None = DEFAULT_STORAGE_VERSION,
+    parquet_dir: Path | None = None,
 ) -> Publication:
     """Copy relations of the warehouse into a new file and swap it in as the published file.
 
     Two publishers of the same path are serialised by an exclusive lock on the sibling file
     ``<name>.lock``. Temporary files of publishes that were killed are removed first. On any
     failure the temporary file is removed and the previous published file stays as it was.
+
+    With ``parquet_dir`` every published table (the metadata tables included) is also
+    written as ``<table>.parquet`` into a new directory ``.<dir name>.<token>`` beside it,
+    and ``parquet_dir``, a symbolic link, is then swapped to it atomically, right after the
+    DuckDB file. The directory it pointed to before stays (as ``.<dir name>.previous``) for
+    readers that resolved the link earlier; older ones are removed.
 
     Args:
         source_db: The warehouse DuckDB file; attached read-only and detached before the swap.
@@ -148,16 +175,25 @@ def publish(
         as_of_date: The day the data describes (a date or an ISO ``YYYY-MM-DD`` string).
         storage_version: DuckDB storage format of the published file, e.g. ``"v1.0.0"`` so
             that DuckDB 1.x clients can read it; None writes this DuckDB's default format.
+        parquet_dir: Where to publish Parquet copies as well (a symbolic link that this
+            function manages); None publishes the DuckDB file only.
 
     Returns:
         The Publication now in place, as :func:`read_publication` will read it.
 
     Raises:
         PublishError: Nothing to publish, a table name is reserved, the warehouse or a
-            relation does not exist, or DuckDB failed while writing the new file.
+            relation does not exist, ``parquet_dir`` is a real directory or file rather than
+            a link, or DuckDB failed while writing the new files.
 
     """
     published_path = Path(published_path)
+    parquet_dir = None if parquet_dir is None else Path(parquet_dir)
+    if parquet_dir is not None and parquet_dir.exists() and not parquet_dir.is_symlink():
+        raise PublishError(
+            f"{parquet_dir} exists and is not a symbolic link: publishing manages that path as "
+            "a link to the latest Parquet directory; move it away or choose another path"
+        )
     source_db = Path(source_db)
     tables = _checked_tables(relations)
     as_of = _as_date(as_of_date)
@@ -167,7 +203,10 @@ def publish(
 
     with _exclusive_lock(published_path):
         _remove_stale_files(published_path)
+        if parquet_dir is not None:
+            _remove_stale_parquet(parquet_dir)
         temp_path = _new_temp_path(published_path)
+        version_dir = None if parquet_dir is None else _new_parquet_version(parquet_dir)
         try:
             publication = _write_new_file(
                 source_db,
@@ -177,12 +216,18 @@ def publish(
                 as_of_date=as_of,
                 storage_version=storage_version,
             )
+            if version_dir is not None:
+                _export_parquet(temp_path, [*tables, *METADATA_TABLES], version_dir)
             _fsync(temp_path)
             os.replace(temp_path, published_path)
         except BaseException:
             _remove_temp_files(temp_path)
+            if version_dir is not None:
+                shutil.rmtree(version_dir, ignore_errors=True)
             raise
         _fsync(published_path.parent)
+        if parquet_dir is not None and version_dir is not None:
+            _swap_parquet_link(parquet_dir, version_dir)
     return dataclasses.replace(publication, path=published_path)
 
 
@@ -330,6 +375,91 @@ def _write_metadata(
     )
 
 
+# ---- Parquet copies -----------------------------------------------------------------------
+
+
+def _new_parquet_version(parquet_dir: Path) -> Path:
+    parquet_dir.parent.mkdir(parents=True, exist_ok=True)
+    version_dir = parquet_dir.with_name(
+        f".{parquet_dir.name}.{secrets.token_hex(_TEMP_TOKEN_BYTES)}"
+    )
+    version_dir.mkdir()
+    return version_dir
+
+
+def _export_parquet(database: Path, tables: Sequence[str], version_dir: Path) -> None:
+    """Write each table of the new file as ``<table>.parquet`` and fsync the directory."""
+    connection = duckdb.connect()
+    try:
+        connection.execute(
+            f"attach {_quote_literal(str(database))} as {_PUBLISHED_ALIAS} (read_only)"
+        )
+        for table in tables:
+            target = _quote_literal(str(version_dir / f"{table}.parquet"))
+            connection.execute(
+                f"copy {_PUBLISHED_ALIAS}.main.{quote_identifier(table)} to {target} "
+                "(format parquet, compression zstd)"
+            )
+    except duckdb.Error as error:
+        raise PublishError(f"writing Parquet copies into {version_dir} failed: {error}") from error
+    finally:
+        connection.close()
+    for path in version_dir.iterdir():
+        _fsync(path)
+    _fsync(version_dir)
+
+
+def _swap_parquet_link(parquet_dir: Path, version_dir: Path) -> None:
+    """Point ``parquet_dir`` at version_dir atomically; keep one previous version."""
+    previous_link = _previous_link(parquet_dir)
+    old_target = os.readlink(parquet_dir) if parquet_dir.is_symlink() else None
+    _replace_link(parquet_dir, version_dir.name)
+    if old_target is not None and old_target != version_dir.name:
+        _replace_link(previous_link, old_target)
+    _fsync(parquet_dir.parent)
+    _remove_stale_parquet(parquet_dir)
+
+
+def _replace_link(link: Path, target: str) -> None:
+    temp_link = link.with_name(f".{link.name}.{secrets.token_hex(_TEMP_TOKEN_BYTES)}.link")
+    os.symlink(target, temp_link)
+    try:
+        os.replace(temp_link, link)
+    except BaseException:
+        temp_link.unlink(missing_ok=True)
+        raise
+
+
+def _previous_link(parquet_dir: Path) -> Path:
+    return parquet_dir.with_name(f".{parquet_dir.name}.previous")
+
+
+def _remove_stale_parquet(parquet_dir: Path) -> list[Path]:
+    """Remove Parquet versions that neither the link nor the previous link points to.
+
+    The caller holds the publish lock, so no version being written is taken for a stale one.
+    """
+    if not parquet_dir.parent.is_dir():
+        return []
+    kept = {
+        os.readlink(link)
+        for link in (parquet_dir, _previous_link(parquet_dir))
+        if link.is_symlink()
+    }
+    hex_digits = 2 * _TEMP_TOKEN_BYTES
+    version = re.compile(rf"\.{re.escape(parquet_dir.name)}\.[0-9a-f]{{{hex_digits}}}(\.link)?")
+    removed = []
+    for candidate in sorted(parquet_dir.parent.iterdir()):
+        if not version.fullmatch(candidate.name) or candidate.name in kept:
+            continue
+        if candidate.is_symlink() or candidate.is_file():
+            candidate.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(candidate, ignore_errors=True)
+        removed.append(candidate)
+    return removed
+
+
 # ---- reading what is published ------------------------------------------------------------
 
 
@@ -381,7 +511,7 @@ def read_publication(published_path: Path) -> Publication | None:
 # ---- files: lock, temporary names, fsync --------------------------------------------------
 
 
-def remove_stale_files(published_path: Path) -> list[Path]:
+def remove_stale_files(published_path: Path, parquet_dir: Path | None = None) -> list[Path]:
     """Delete temporary files left by a publish that was killed; return what was removed.
 
     Takes the publish lock first, so the file of a publish that is still running is never
@@ -389,16 +519,21 @@ def remove_stale_files(published_path: Path) -> list[Path]:
 
     Args:
         published_path: The file that :func:`publish` writes.
+        parquet_dir: The Parquet link that :func:`publish` manages, if any: Parquet versions
+            that neither it nor the previous link points to are removed too.
 
     Returns:
-        The removed files, sorted.
+        The removed files and directories, sorted.
 
     """
     published_path = Path(published_path)
     if not published_path.parent.is_dir():
         return []
     with _exclusive_lock(published_path):
-        return _remove_stale_files(published_path)
+        removed = _remove_stale_files(published_path)
+        if parquet_dir is not None:
+            removed += _remove_stale_parquet(Path(parquet_dir))
+        return sorted(removed)
 
 
 @contextmanager

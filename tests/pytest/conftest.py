@@ -180,6 +180,7 @@ _LONGEST_FIRST = (
     "test_dbt_end_to_end.py",
     "test_clusters.py",
     "test_incremental.py",
+    "test_bi.py",
     "test_segment_families.py",
     "test_clv_backtest.py",
     "test_value_predictions.py",
@@ -190,8 +191,12 @@ _SHARED_GROUPS = {
 }
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests per file (shared fixtures together) and run the longest first."""
+    """Group the tests per file (shared fixtures together) and run the longest first.
+
+    Runs first: pytest-xdist reads the xdist_group marks in its own hook of this name.
+    """
 
     def rank(item: pytest.Item) -> int:
         name = item.path.name

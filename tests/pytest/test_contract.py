@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
 
-from segment_warehouse import registry
+from segment_warehouse import interface, registry
 from segment_warehouse.contract import PROJECT_DIR, SECTION, load_contract, render_markdown
 from segment_warehouse.readme import readme_section
 
@@ -67,3 +68,58 @@ def test_registry_rules_render_with_var_defaults() -> None:
     variables = {"vip_min_spend_percentile": 0.97}
     rule = "spend_percentile >= {{ var('vip_min_spend_percentile') }}\n and x"
     assert registry.render_rule(rule, variables) == "spend_percentile >= 0.97 and x"
+
+
+def test_doc_blocks_define_every_family_and_customer_segments_quotes_them() -> None:
+    families = registry.load_registry()
+    expected = registry.render_doc_blocks(families, registry.load_project_vars())
+    assert registry.DOC_BLOCKS_PATH.read_text() == expected, (
+        f"{registry.DOC_BLOCKS_PATH.name} is stale: run `make registry-docs`"
+    )
+    models = yaml.safe_load(
+        (PROJECT_DIR / "models" / "marts" / "segments" / "_segments__models.yml").read_text()
+    )["models"]
+    [customer_segments] = [model for model in models if model["name"] == "customer_segments"]
+    descriptions = {
+        column["name"]: column["description"] for column in customer_segments["columns"]
+    }
+    for family in families:
+        block = registry.doc_block_name(family)
+        assert f"{{% docs {block} %}}" in expected
+        assert descriptions[family["column"]] == f"{{{{ doc('{block}') }}}}", family["family"]
+
+
+def test_public_marts_change_only_compatibly_or_with_a_new_version() -> None:
+    recorded = json.loads(interface.INTERFACE_PATH.read_text())
+    current = interface.read_interface()
+    assert interface.incompatible_changes(recorded, current) == [], (
+        "a public mart changed incompatibly: add a model version (dbt versions:), or after a "
+        "deliberate change run `make public-interface`"
+    )
+    for name, model in current.items():
+        assert model["columns"] and all(model["columns"].values()), f"{name}: untyped column"
+
+
+def test_incompatible_changes_are_the_removed_and_retyped_columns_of_an_unversioned_mart() -> None:
+    recorded = {
+        "dim_customers": {"version": None, "columns": {"customer_id": "varchar", "age": "bigint"}},
+        "fct_orders": {"version": 1, "columns": {"order_id": "varchar"}},
+        "gone": {"version": None, "columns": {"x": "date"}},
+    }
+    current = {
+        "dim_customers": {
+            "version": None,
+            "columns": {"customer_id": "varchar", "age": "integer", "new_column": "date"},
+        },
+        "fct_orders": {"version": 2, "columns": {"order_key": "bigint"}},
+        "segment_summary": {"version": None, "columns": {"segment": "varchar"}},
+    }
+    assert interface.incompatible_changes(recorded, current) == [
+        "dim_customers.age: type bigint -> integer without a new version",
+        "gone: public model removed (or no longer public)",
+        "segment_summary: new public model not recorded in public_interface.json",
+    ]
+    del current["dim_customers"]["columns"]["customer_id"]
+    assert "dim_customers.customer_id: column removed without a new version" in (
+        interface.incompatible_changes(recorded, current)
+    )

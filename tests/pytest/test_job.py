@@ -166,6 +166,26 @@ def test_every_run_is_recorded_and_the_latest_is_published(world: JobWorld) -> N
     # the published copy carries the run records, its own run included
     assert _query(world.published, "select count(*) as n from job_runs")["n"].iloc[0] == 2
 
+    # personal data stays in the warehouse; the BI copy and its Parquet files leave it out
+    published_columns = set(_query(world.published, "from dim_customers limit 0").columns)
+    warehouse_columns = set(_query(world.database, "from marts.dim_customers limit 0").columns)
+    assert warehouse_columns - published_columns == {
+        "loyalty_card_id",
+        "email",
+        "phone",
+        "first_name",
+        "last_name",
+        "postcode",
+        "birth_date",
+    }
+    parquet_dir = world.published.parent / "parquet"
+    assert parquet_dir.is_symlink()
+    for table in [*PUBLISHED_MARTS, "publication"]:
+        with duckdb.connect() as connection:
+            parquet_sum = table_checksum(connection, f"'{parquet_dir / table}.parquet'")
+        with duckdb.connect(str(world.published), read_only=True) as connection:
+            assert parquet_sum == table_checksum(connection, table), table
+
 
 def test_history_answers_which_segment_a_customer_was_in_on_a_date(world: JobWorld) -> None:
     published = world.published

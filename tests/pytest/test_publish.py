@@ -616,3 +616,186 @@ def test_a_missing_or_unreadable_manifest_names_its_path(
         manifest.write_text(content)
     with pytest.raises(PublishError, match=re.escape(str(manifest))):
         public_models(manifest)
+
+
+# ---- personal data ------------------------------------------------------------------------
+
+
+def test_pii_columns_are_left_out_of_the_published_copy_unless_asked_for(
+    tmp_path: Path, warehouse: Path, published_path: Path
+) -> None:
+    columns = {
+        "customer_id": {"name": "customer_id", "meta": {}},
+        "customer_name": {"name": "customer_name", "meta": {"pii": True}},
+        "signup_date": {"name": "signup_date", "config": {"meta": {"pii": True}}},
+        "is_active": {"name": "is_active", "meta": {"pii": False}},
+    }
+    manifest = tmp_path / "manifest.json"
+    nodes = {
+        "model.p.customers": manifest_node("customers", "public", columns=columns),
+        "model.p.orders": manifest_node("orders", "public"),
+    }
+    manifest.write_text(json.dumps({"nodes": nodes}))
+
+    relations = public_models(manifest)
+    assert relations == {
+        "customers": '(select * exclude ("customer_name", "signup_date") '
+        'from "main_marts"."customers")',
+        "orders": '"main_marts"."orders"',
+    }
+    publish(warehouse, relations, published_path, run_id="r", as_of_date="2024-06-30")
+    assert rows(published_path, "main.customers", "customer_id") == [
+        (customer_id, first_ordered_at, total_spend, is_active)
+        for customer_id, _, first_ordered_at, _, total_spend, is_active in rows(
+            warehouse, '"main_marts"."customers"', "customer_id"
+        )
+    ]
+
+    assert public_models(manifest, include_pii=True) == {
+        "customers": '"main_marts"."customers"',
+        "orders": '"main_marts"."orders"',
+    }
+
+
+# ---- Parquet copies -----------------------------------------------------------------------
+
+
+def parquet_rows(path: Path, order_by: str) -> list[tuple]:
+    with duckdb.connect() as connection:
+        return connection.execute(f"select * from '{path}' order by {order_by}").fetchall()
+
+
+def test_parquet_copies_are_swapped_in_with_the_duckdb_file_keeping_one_previous_version(
+    tmp_path: Path, warehouse: Path, published_path: Path
+) -> None:
+    parquet_dir = published_path.parent / "parquet"
+    publish(
+        warehouse,
+        RELATIONS,
+        published_path,
+        run_id="run-1",
+        as_of_date="2024-06-30",
+        parquet_dir=parquet_dir,
+    )
+    assert parquet_dir.is_symlink()
+    first_version = parquet_dir.resolve()
+    assert directory_listing(parquet_dir) == [
+        "customers.parquet",
+        "orders.parquet",
+        "publication.parquet",
+        "published_tables.parquet",
+    ]
+    for table in ["customers", "orders", "publication", "published_tables"]:
+        assert parquet_rows(parquet_dir / f"{table}.parquet", "all") == rows(
+            published_path, f"main.{table}", "all"
+        )
+    # DuckDB types survive: decimal, date, timestamp
+    assert parquet_rows(parquet_dir / "customers.parquet", "customer_id")[0] == (
+        1,
+        "Ada",
+        datetime.datetime(2024, 1, 2, 9, 30),
+        datetime.date(2023, 12, 1),
+        decimal.Decimal("10.50"),
+        True,
+    )
+
+    make_warehouse(warehouse, SECOND_CUSTOMERS, SECOND_ORDERS)
+    publish(
+        warehouse,
+        RELATIONS,
+        published_path,
+        run_id="run-2",
+        as_of_date="2024-07-31",
+        parquet_dir=parquet_dir,
+    )
+    second_version = parquet_dir.resolve()
+    assert second_version != first_version
+    assert parquet_rows(parquet_dir / "publication.parquet", "all")[0][0] == "run-2"
+    assert parquet_rows(parquet_dir / "orders.parquet", "all") == [(20, 4, 5.0)]
+    # a reader that resolved the link before the swap still finds the version it resolved
+    assert parquet_rows(first_version / "publication.parquet", "all")[0][0] == "run-1"
+
+    publish(
+        warehouse,
+        RELATIONS,
+        published_path,
+        run_id="run-3",
+        as_of_date="2024-08-31",
+        parquet_dir=parquet_dir,
+    )
+    assert not first_version.exists()
+    assert second_version.is_dir()
+    assert sorted(
+        path.name for path in published_path.parent.iterdir() if path.name.startswith(".parquet")
+    ) == sorted([".parquet.previous", second_version.name, parquet_dir.resolve().name])
+
+
+def test_a_failed_publish_leaves_the_parquet_copies_alone(
+    warehouse: Path, published_path: Path
+) -> None:
+    parquet_dir = published_path.parent / "parquet"
+    publish(
+        warehouse,
+        RELATIONS,
+        published_path,
+        run_id="run-1",
+        as_of_date="2024-06-30",
+        parquet_dir=parquet_dir,
+    )
+    listing, version = directory_listing(published_path.parent), parquet_dir.resolve()
+    with pytest.raises(PublishError, match="customer_segments"):
+        publish(
+            warehouse,
+            {**RELATIONS, "segments": '"main_marts"."customer_segments"'},
+            published_path,
+            run_id="run-2",
+            as_of_date="2024-07-31",
+            parquet_dir=parquet_dir,
+        )
+    assert directory_listing(published_path.parent) == listing
+    assert parquet_dir.resolve() == version
+    assert parquet_rows(parquet_dir / "publication.parquet", "all")[0][0] == "run-1"
+
+
+def test_a_real_directory_at_the_parquet_path_is_refused(
+    warehouse: Path, published_path: Path
+) -> None:
+    parquet_dir = published_path.parent / "parquet"
+    parquet_dir.mkdir(parents=True)
+    (parquet_dir / "mine.txt").write_text("not ours")
+    with pytest.raises(PublishError, match=f"{re.escape(str(parquet_dir))} exists and is not"):
+        publish(
+            warehouse,
+            RELATIONS,
+            published_path,
+            run_id="r",
+            as_of_date="2024-06-30",
+            parquet_dir=parquet_dir,
+        )
+    assert directory_listing(parquet_dir) == ["mine.txt"]
+    assert read_publication(published_path) is None
+
+
+def test_parquet_versions_left_by_a_killed_publish_are_removed(
+    warehouse: Path, published_path: Path
+) -> None:
+    parquet_dir = published_path.parent / "parquet"
+    publish(
+        warehouse,
+        RELATIONS,
+        published_path,
+        run_id="run-1",
+        as_of_date="2024-06-30",
+        parquet_dir=parquet_dir,
+    )
+    stale = published_path.parent / ".parquet.0123456789abcdef"
+    stale.mkdir()
+    (stale / "customers.parquet").write_bytes(b"half")
+    stale_link = published_path.parent / ".parquet.fedcba9876543210.link"
+    stale_link.symlink_to(stale.name)
+    unrelated = published_path.parent / ".parquet.notours"
+    unrelated.mkdir()
+
+    assert remove_stale_files(published_path, parquet_dir) == [stale, stale_link]
+    assert parquet_rows(parquet_dir / "publication.parquet", "all")[0][0] == "run-1"
+    assert unrelated.is_dir()

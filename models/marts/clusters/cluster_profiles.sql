@@ -30,7 +30,7 @@ final as (
         cluster_label,
         customer_count,
         cast(customer_count as {{ type_ratio() }}) / sum(customer_count) over () as customer_share,
-        revenue,
+        cast(revenue as {{ type_money() }}) as revenue,
         cast(revenue as {{ type_ratio() }}) / nullif(sum(revenue) over (), 0) as revenue_share,
         as_of_date
     from clusters
