@@ -156,7 +156,7 @@ def render(
             f"| {new} | {full[table]:.1f} | {increment[table]:.1f} | {unchanged[table]:.1f} "
             f"| {full[table] / increment[table]:.1f}x |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -489,7 +489,9 @@ def test_docs_site_is_one_file_with_manifest_catalog_and_family_definitions(
 
 
 @pytest.mark.browser
-def test_docs_site_renders_the_model_page_and_lineage_in_chromium(browser, docs_site: Path) -> None:
+def test_docs_site_renders_the_customer_segments_page_with_its_definitions_in_chromium(
+    browser, docs_site: Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
