@@ -137,7 +137,8 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _quote_literal(text: str) -> str:
+def quote_literal(text: str) -> str:
+    """Quote a SQL string literal for DuckDB, doubling any single quote inside it."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -293,9 +294,9 @@ def _attach_target(
 ) -> None:
     options = ""
     if storage_version is not None:
-        options = f" (storage_version {_quote_literal(storage_version)})"
+        options = f" (storage_version {quote_literal(storage_version)})"
     try:
-        connection.execute(f"attach {_quote_literal(str(temp_path))} as {_TARGET_ALIAS}{options}")
+        connection.execute(f"attach {quote_literal(str(temp_path))} as {_TARGET_ALIAS}{options}")
     except duckdb.Error as error:
         raise PublishError(
             f"cannot create {temp_path} with storage version {storage_version!r}: {error}"
@@ -308,7 +309,7 @@ def _attach_source(connection: duckdb.DuckDBPyConnection, source_db: Path) -> No
     # relations omit it
     alias = quote_identifier(source_db.stem)
     try:
-        connection.execute(f"attach {_quote_literal(str(source_db))} as {alias} (read_only)")
+        connection.execute(f"attach {quote_literal(str(source_db))} as {alias} (read_only)")
         connection.execute(f"use {alias}")
     except duckdb.Error as error:
         raise PublishError(f"cannot open warehouse {source_db} read-only: {error}") from error
@@ -392,10 +393,10 @@ def _export_parquet(database: Path, tables: Sequence[str], version_dir: Path) ->
     connection = duckdb.connect()
     try:
         connection.execute(
-            f"attach {_quote_literal(str(database))} as {_PUBLISHED_ALIAS} (read_only)"
+            f"attach {quote_literal(str(database))} as {_PUBLISHED_ALIAS} (read_only)"
         )
         for table in tables:
-            target = _quote_literal(str(version_dir / f"{table}.parquet"))
+            target = quote_literal(str(version_dir / f"{table}.parquet"))
             connection.execute(
                 f"copy {_PUBLISHED_ALIAS}.main.{quote_identifier(table)} to {target} "
                 "(format parquet, compression zstd)"
@@ -483,7 +484,7 @@ def read_publication(published_path: Path) -> Publication | None:
     connection = duckdb.connect()
     try:
         connection.execute(
-            f"attach {_quote_literal(str(published_path))} as {_PUBLISHED_ALIAS} (read_only)"
+            f"attach {quote_literal(str(published_path))} as {_PUBLISHED_ALIAS} (read_only)"
         )
         runs = connection.execute(
             f"select run_id, as_of_date, published_at from {_PUBLISHED_ALIAS}.main.publication"

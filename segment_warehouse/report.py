@@ -24,6 +24,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from segment_warehouse.publish import quote_literal
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PUBLISHED = PROJECT_DIR / "warehouse" / "published" / "segment_warehouse.duckdb"
 DEFAULT_OUTPUT = PROJECT_DIR / "warehouse" / "published" / "report" / "segment_report.html"
@@ -80,7 +82,7 @@ def load_report_data(published_path: Path) -> ReportData:
         )
     connection = duckdb.connect()
     try:
-        connection.execute(f"attach '{_escape(published_path)}' as published (read_only)")
+        connection.execute(f"attach {quote_literal(str(published_path))} as published (read_only)")
         tables = {
             name
             for (name,) in connection.execute(
@@ -145,10 +147,6 @@ def load_report_data(published_path: Path) -> ReportData:
         clusters=clusters,
         cluster_features=cluster_features,
     )
-
-
-def _escape(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 # ---- charts --------------------------------------------------------------------------------

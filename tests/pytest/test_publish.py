@@ -665,18 +665,29 @@ def parquet_rows(path: Path, order_by: str) -> list[tuple]:
         return connection.execute(f"select * from '{path}' order by {order_by}").fetchall()
 
 
+def publish_with_parquet(
+    warehouse: Path,
+    published_path: Path,
+    run_id: str,
+    as_of_date: str,
+    relations: dict[str, str] | None = None,
+) -> None:
+    """Publish with Parquet copies behind the link ``parquet`` beside the published file."""
+    publish(
+        warehouse,
+        RELATIONS if relations is None else relations,
+        published_path,
+        run_id=run_id,
+        as_of_date=as_of_date,
+        parquet_dir=published_path.parent / "parquet",
+    )
+
+
 def test_parquet_copies_are_swapped_in_with_the_duckdb_file_keeping_one_previous_version(
     tmp_path: Path, warehouse: Path, published_path: Path
 ) -> None:
     parquet_dir = published_path.parent / "parquet"
-    publish(
-        warehouse,
-        RELATIONS,
-        published_path,
-        run_id="run-1",
-        as_of_date="2024-06-30",
-        parquet_dir=parquet_dir,
-    )
+    publish_with_parquet(warehouse, published_path, "run-1", "2024-06-30")
     assert parquet_dir.is_symlink()
     first_version = parquet_dir.resolve()
     assert directory_listing(parquet_dir) == [
@@ -700,14 +711,7 @@ def test_parquet_copies_are_swapped_in_with_the_duckdb_file_keeping_one_previous
     )
 
     make_warehouse(warehouse, SECOND_CUSTOMERS, SECOND_ORDERS)
-    publish(
-        warehouse,
-        RELATIONS,
-        published_path,
-        run_id="run-2",
-        as_of_date="2024-07-31",
-        parquet_dir=parquet_dir,
-    )
+    publish_with_parquet(warehouse, published_path, "run-2", "2024-07-31")
     second_version = parquet_dir.resolve()
     assert second_version != first_version
     assert parquet_rows(parquet_dir / "publication.parquet", "all")[0][0] == "run-2"
@@ -715,14 +719,7 @@ def test_parquet_copies_are_swapped_in_with_the_duckdb_file_keeping_one_previous
     # a reader that resolved the link before the swap still finds the version it resolved
     assert parquet_rows(first_version / "publication.parquet", "all")[0][0] == "run-1"
 
-    publish(
-        warehouse,
-        RELATIONS,
-        published_path,
-        run_id="run-3",
-        as_of_date="2024-08-31",
-        parquet_dir=parquet_dir,
-    )
+    publish_with_parquet(warehouse, published_path, "run-3", "2024-08-31")
     assert not first_version.exists()
     assert second_version.is_dir()
     assert sorted(
@@ -734,23 +731,15 @@ def test_a_failed_publish_leaves_the_parquet_copies_alone(
     warehouse: Path, published_path: Path
 ) -> None:
     parquet_dir = published_path.parent / "parquet"
-    publish(
-        warehouse,
-        RELATIONS,
-        published_path,
-        run_id="run-1",
-        as_of_date="2024-06-30",
-        parquet_dir=parquet_dir,
-    )
+    publish_with_parquet(warehouse, published_path, "run-1", "2024-06-30")
     listing, version = directory_listing(published_path.parent), parquet_dir.resolve()
     with pytest.raises(PublishError, match="customer_segments"):
-        publish(
+        publish_with_parquet(
             warehouse,
-            {**RELATIONS, "segments": '"main_marts"."customer_segments"'},
             published_path,
-            run_id="run-2",
-            as_of_date="2024-07-31",
-            parquet_dir=parquet_dir,
+            "run-2",
+            "2024-07-31",
+            {**RELATIONS, "segments": '"main_marts"."customer_segments"'},
         )
     assert directory_listing(published_path.parent) == listing
     assert parquet_dir.resolve() == version
@@ -764,14 +753,7 @@ def test_a_real_directory_at_the_parquet_path_is_refused(
     parquet_dir.mkdir(parents=True)
     (parquet_dir / "mine.txt").write_text("not ours")
     with pytest.raises(PublishError, match=f"{re.escape(str(parquet_dir))} exists and is not"):
-        publish(
-            warehouse,
-            RELATIONS,
-            published_path,
-            run_id="r",
-            as_of_date="2024-06-30",
-            parquet_dir=parquet_dir,
-        )
+        publish_with_parquet(warehouse, published_path, "r", "2024-06-30")
     assert directory_listing(parquet_dir) == ["mine.txt"]
     assert read_publication(published_path) is None
 
@@ -780,14 +762,7 @@ def test_parquet_versions_left_by_a_killed_publish_are_removed(
     warehouse: Path, published_path: Path
 ) -> None:
     parquet_dir = published_path.parent / "parquet"
-    publish(
-        warehouse,
-        RELATIONS,
-        published_path,
-        run_id="run-1",
-        as_of_date="2024-06-30",
-        parquet_dir=parquet_dir,
-    )
+    publish_with_parquet(warehouse, published_path, "run-1", "2024-06-30")
     stale = published_path.parent / ".parquet.0123456789abcdef"
     stale.mkdir()
     (stale / "customers.parquet").write_bytes(b"half")
