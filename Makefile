@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
 
-.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
+.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -31,6 +31,7 @@ help:
 	@echo "make public-interface  record the public marts' columns and types (models/marts/public_interface.json)"
 	@echo "make contract-docs  rewrite the README's raw data contract from the sources YAML"
 	@echo "make registry-docs  rewrite the README's table of segment families from the registry"
+	@echo "make reference-seeds  rebuild the ISO country, currency and rate seeds (seeds/*.csv)"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
 	@echo "make benchmark-clv  time the CLV fits against lifetimes on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-clusters  time the clustering against plain KMeans on 1M customers, write BENCHMARKS.md"
@@ -106,6 +107,9 @@ public-interface: $(STAMP)
 
 registry-docs: $(STAMP)
 	$(BIN)/python -m segment_warehouse.registry --write README.md
+
+reference-seeds: $(STAMP)
+	$(BIN)/python -m segment_warehouse.reference_seeds
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py
