@@ -56,7 +56,7 @@
     again. -#}
 {% macro processing_fingerprint() -%}
     {%- set settings = {} -%}
-    {%- for name in ['reporting_currency', 'max_order_amount', 'min_valid_date', 'source_timezone', 'load_timestamp'] -%}
+    {%- for name in ['reporting_currency', 'max_order_amount', 'min_valid_date', 'source_timezone', 'load_timestamp', 'raw_read_options'] -%}
         {%- do settings.update({name: var(name, none)}) -%}
     {%- endfor -%}
     '{{ local_md5(model.raw_code ~ tojson(settings, sort_keys=true)) }}'

@@ -316,8 +316,13 @@ def test_stale_sources_fail_the_run_and_publish_nothing(world: JobWorld) -> None
     ).iloc[0]
     assert record["status"] == "failed" and not record["published"]
     failed = [node["node"] for node in json.loads(record["failed_nodes"])]
-    assert "source_freshness_no_stale_source" in failed
-    assert "source_freshness_no_stale_source" in record["message"]
+    assert "int_source_freshness_checked" in failed
+    assert "int_source_freshness_checked" in record["message"]
+    # the message names the stale source, its file and its latest event
+    assert "shop.orders (" in stale.stdout + record["message"] or any(
+        "shop.orders (" in node["message"] and "is stale: its latest event" in node["message"]
+        for node in json.loads(record["failed_nodes"])
+    )
     assert _publication(world.published) == before
     # the history is downstream of the freshness check, so the stale date left no trace
     latest = _query(world.database, "select max(as_of_date) as d from marts.segment_size_history")[

@@ -70,9 +70,10 @@ def model(dbt, session):
     fixed_k = dbt.config.get("k")
     seed = int(dbt.config.get("random_seed"))
     sample_size = int(dbt.config.get("sample_size"))
-    # a run whose sources are stale fits no model: dbt.ref("source_freshness") orders it after
-    # that model's tests, whose failure skips it
-    dbt.ref("source_freshness")
+    # a run whose sources failed a data-quality gate or are stale fits no model: these refs
+    # order it after the checks, whose failure skips it
+    dbt.ref("int_raw_tables_gated")
+    dbt.ref("int_source_freshness_checked")
     frame = dbt.ref("int_customer_cluster_features").order("customer_id").df()
     as_of_date = pd.Timestamp(frame["as_of_date"].max()).date() if len(frame) else None
     previous, drift_base = _previous_model(dbt, session, as_of_date)

@@ -2,7 +2,8 @@
     then (or with no creation date), plus everyone who has purchased by then. With a
     customer master, purchases by unknown customers are quarantined in staging, so the
     second group only adds anyone when there is no master. -#}
--- A run whose sources are stale builds nothing on top of them: depends_on: {{ ref('source_freshness') }}
+-- A run whose sources failed a data-quality gate or are stale builds nothing on top of them:
+-- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
 
 with
 

@@ -1,6 +1,7 @@
 {#- One row per customer purchase with its line and refund totals and its place in the
     customer's purchase sequence. History: not limited to as_of_date. -#}
--- A run whose sources are stale builds nothing on top of them: depends_on: {{ ref('source_freshness') }}
+-- A run whose sources failed a data-quality gate or are stale builds nothing on top of them:
+-- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
 
 with
 

@@ -1,96 +1,36 @@
-{#- Per raw table: rows read (including CSV lines too malformed to split into columns),
-    rows staged, rows quarantined. Nothing is lost when raw_rows = staged_rows +
-    quarantined_rows on every line. -#}
-{%- set reconciled_tables = [
-    ('shop', 'customers', 'stg_shop__customers'),
-    ('shop', 'orders', 'stg_shop__orders'),
-    ('shop', 'order_lines', 'stg_shop__order_lines'),
-    ('shop', 'products', 'stg_shop__products'),
-    ('shop', 'returns', 'stg_shop__returns'),
-    ('pos', 'store_transactions', 'stg_pos__store_transactions'),
-    ('web', 'web_sessions', 'stg_web__sessions'),
-    ('crm', 'consents', 'stg_crm__consents'),
-    ('crm', 'feedback', 'stg_crm__feedback'),
-] -%}
-
+{#- Per raw table, as of this run: rows read (including CSV lines too malformed to read),
+    rows staged, rows quarantined, and the data-quality gate's verdict
+    (int_raw_tables_gated, which stops the run when a gate fails). Nothing is lost when
+    raw_rows = staged_rows + quarantined_rows on every line. -#}
 with
 
-quarantined_rows as (
-    select * from {{ ref('quarantined_rows') }}
+gates as (
+    select * from {{ ref('int_raw_tables_gated') }}
 ),
 
-quarantined_counts as (
-    select
-        source_name,
-        table_name,
-        count(*) as quarantined_rows
-    from quarantined_rows
-    group by source_name, table_name
-),
-
-readable_counts as (
-    {% for source_name, table_name, staging_model in reconciled_tables %}
-        select
-            '{{ source_name }}' as source_name,
-            '{{ table_name }}' as table_name,
-            count(*) as readable_rows
-        from {{ source(source_name, table_name) }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {% endfor %}
-),
-
-malformed_counts as (
-    select
-        table_name,
-        count(*) as malformed_lines
-    from {{ source('loader', 'rejected_lines') }}
-    group by table_name
-),
-
-raw_counts as (
-    select
-        readable_counts.source_name,
-        readable_counts.table_name,
-        readable_counts.readable_rows + coalesce(malformed_counts.malformed_lines, 0) as raw_rows
-    from readable_counts
-    left join malformed_counts
-        on readable_counts.table_name = malformed_counts.table_name
-),
-
-staged_counts as (
-    {% for source_name, table_name, staging_model in reconciled_tables %}
-        select
-            '{{ source_name }}' as source_name,
-            '{{ table_name }}' as table_name,
-            count(*) as staged_rows
-        from {{ ref(staging_model) }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {% endfor %}
+latest_run as (
+    select max(checked_at) as checked_at from gates
 ),
 
 final as (
     select
-        raw_counts.source_name,
-        raw_counts.table_name,
-        raw_counts.raw_rows,
-        staged_counts.staged_rows,
-        coalesce(quarantined_counts.quarantined_rows, 0) as quarantined_rows,
-        raw_counts.raw_rows
-        - staged_counts.staged_rows
-        - coalesce(quarantined_counts.quarantined_rows, 0) as unaccounted_rows
-    from raw_counts
-    inner join staged_counts
-        on
-            raw_counts.source_name = staged_counts.source_name
-            and raw_counts.table_name = staged_counts.table_name
-    left join quarantined_counts
-        on
-            raw_counts.source_name = quarantined_counts.source_name
-            and raw_counts.table_name = quarantined_counts.table_name
+        gates.source_name,
+        gates.table_name,
+        gates.raw_location,
+        gates.raw_rows,
+        gates.staged_rows,
+        gates.quarantined_rows,
+        gates.unaccounted_rows,
+        gates.quarantined_share,
+        gates.top_reasons,
+        gates.previous_raw_rows,
+        gates.volume_drop_share,
+        gates.gate_status,
+        gates.gate_message,
+        gates.checked_at
+    from gates
+    inner join latest_run
+        on gates.checked_at = latest_run.checked_at
 )
 
 select * from final

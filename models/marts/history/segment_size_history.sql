@@ -16,7 +16,8 @@
     )
 }}
 
--- A run whose sources are stale records no history: depends_on: {{ ref('source_freshness') }}
+-- A run whose sources failed a gate or are stale records no history:
+-- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
 
 with
 

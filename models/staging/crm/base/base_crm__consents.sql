@@ -1,4 +1,5 @@
 {#- Parses and checks every raw consent event. -#}
+{%- set read_options = raw_read_options('consents') -%}
 {%- set checks = [
     check_missing('consent_id'),
     check_missing('customer_id'),
@@ -36,7 +37,7 @@ parsed as (
         lower({{ clean_text('status') }}) as status,
         lower({{ clean_text('collection_point') }}) as collection_point,
         {{ clean_text('recorded_at') }} as recorded_at_text,
-        {{ parse_timestamp('recorded_at') }} as recorded_at,
+        {{ parse_timestamp('recorded_at', read_options) }} as recorded_at,
         _raw_row_number as raw_row_number
     from source
 ),

@@ -1,4 +1,5 @@
 {#- Parses and checks every raw feedback row. -#}
+{%- set read_options = raw_read_options('feedback') -%}
 {%- set checks = [
     check_missing('feedback_id'),
     check_missing('customer_id'),
@@ -38,9 +39,9 @@ parsed as (
         {{ clean_text('rating') }} as rating_text,
         {{ parse_integer('rating') }} as rating,
         {{ clean_text('submitted_at') }} as submitted_at_text,
-        {{ parse_timestamp('submitted_at') }} as submitted_at,
+        {{ parse_timestamp('submitted_at', read_options) }} as submitted_at,
         {{ clean_text('resolved_at') }} as resolved_at_text,
-        {{ parse_timestamp('resolved_at') }} as resolved_at,
+        {{ parse_timestamp('resolved_at', read_options) }} as resolved_at,
         _raw_row_number as raw_row_number
     from source
 ),

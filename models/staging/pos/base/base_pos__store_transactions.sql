@@ -1,4 +1,5 @@
 {#- Parses and checks every raw store transaction. -#}
+{%- set read_options = raw_read_options('store_transactions') -%}
 {%- set checks = [
     check_missing('transaction_id'),
     check_missing('transacted_at', parsed=true),
@@ -48,11 +49,11 @@ parsed as (
         upper(coalesce({{ clean_text('currency') }}, '{{ var("reporting_currency") }}')) as currency_code,
         {{ clean_text('coupon_code') }} as coupon_code,
         {{ clean_text('amount') }} as amount_text,
-        {{ parse_decimal('amount') }} as amount,
+        {{ parse_decimal('amount', read_options) }} as amount,
         {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ parse_decimal('discount_amount') }} as discount_amount,
+        {{ parse_decimal('discount_amount', read_options) }} as discount_amount,
         {{ clean_text('transacted_at') }} as transacted_at_text,
-        {{ parse_timestamp('transacted_at') }} as transacted_at,
+        {{ parse_timestamp('transacted_at', read_options) }} as transacted_at,
         _raw_row_number as raw_row_number
     from source
 ),

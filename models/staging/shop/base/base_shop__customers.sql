@@ -1,6 +1,7 @@
 {#- Parses and checks every raw customer row: one row per raw row with the parsed
     values, the raw row as JSON and, for a row that breaks the contract, the reason. -#}
 {%- set email_pattern = '^[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}$' -%}
+{%- set read_options = raw_read_options('customers') -%}
 {%- set checks = [
     check_missing('customer_id'),
     (
@@ -41,9 +42,9 @@ parsed as (
         {{ clean_text('is_guest') }} as is_guest_text,
         {{ parse_boolean('is_guest') }} as is_guest,
         {{ clean_text('birth_date') }} as birth_date_text,
-        {{ parse_date('birth_date') }} as birth_date,
+        {{ parse_date('birth_date', read_options) }} as birth_date,
         {{ clean_text('signed_up_at') }} as signed_up_at_text,
-        {{ parse_timestamp('signed_up_at') }} as signed_up_at,
+        {{ parse_timestamp('signed_up_at', read_options) }} as signed_up_at,
         _raw_row_number as raw_row_number
     from source
 ),

@@ -16,6 +16,7 @@
         post_hook="{{ delete_vanished_key_rows() }}",
     )
 }}
+{%- set read_options = raw_read_options('order_lines') -%}
 {%- set checks = [
     check_missing('order_line_id'),
     check_missing('order_id'),
@@ -140,9 +141,9 @@ parsed as (
         {{ clean_text('quantity') }} as quantity_text,
         {{ parse_integer('quantity') }} as quantity,
         {{ clean_text('unit_price') }} as unit_price_text,
-        {{ parse_decimal('unit_price') }} as unit_price,
+        {{ parse_decimal('unit_price', read_options) }} as unit_price,
         {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ parse_decimal('discount_amount') }} as discount_amount,
+        {{ parse_decimal('discount_amount', read_options) }} as discount_amount,
         _raw_row_number as raw_row_number
     from source
     {%- if incremental_base_ready() %}

@@ -16,6 +16,7 @@
     )
 }}
 
+{%- set read_options = raw_read_options('orders') -%}
 {%- set checks = [
     check_missing('order_id'),
     check_missing('customer_id'),
@@ -65,7 +66,7 @@ stored as (
 raw_versions as (
     select
         {{ clean_text('order_id') }} as order_id,
-        coalesce({{ parse_timestamp('updated_at') }}, {{ parse_timestamp('ordered_at') }}) as version_at
+        coalesce({{ parse_timestamp('updated_at', read_options) }}, {{ parse_timestamp('ordered_at', read_options) }}) as version_at
     from source
 ),
 
@@ -128,13 +129,13 @@ parsed as (
         {{ clean_text('channel') }} as channel,
         {{ clean_text('coupon_code') }} as coupon_code,
         {{ clean_text('amount') }} as amount_text,
-        {{ parse_decimal('amount') }} as amount,
+        {{ parse_decimal('amount', read_options) }} as amount,
         {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ parse_decimal('discount_amount') }} as discount_amount,
+        {{ parse_decimal('discount_amount', read_options) }} as discount_amount,
         {{ clean_text('ordered_at') }} as ordered_at_text,
-        {{ parse_timestamp('ordered_at') }} as ordered_at,
+        {{ parse_timestamp('ordered_at', read_options) }} as ordered_at,
         {{ clean_text('updated_at') }} as updated_at_text,
-        {{ parse_timestamp('updated_at') }} as updated_at,
+        {{ parse_timestamp('updated_at', read_options) }} as updated_at,
         _raw_row_number as raw_row_number
     from source
     {%- if incremental_base_ready() %}

@@ -1,4 +1,5 @@
 {#- Parses and checks every raw product row. -#}
+{%- set read_options = raw_read_options('products') -%}
 {%- set checks = [
     check_missing('product_id'),
     check_parses('list_price', 'a decimal number'),
@@ -19,7 +20,7 @@ parsed as (
         lower({{ clean_text('subcategory') }}) as subcategory,
         {{ clean_text('brand') }} as brand,
         {{ clean_text('list_price') }} as list_price_text,
-        {{ parse_decimal('list_price') }} as list_price,
+        {{ parse_decimal('list_price', read_options) }} as list_price,
         _raw_row_number as raw_row_number
     from source
 ),

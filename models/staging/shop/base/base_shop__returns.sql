@@ -1,5 +1,6 @@
 {#- Parses and checks every raw refund. A refund without a currency is in its order's
     currency. -#}
+{%- set read_options = raw_read_options('returns') -%}
 {%- set checks = [
     check_missing('return_id'),
     check_missing('order_id'),
@@ -45,9 +46,9 @@ parsed as (
         upper({{ clean_text('currency') }}) as currency_text,
         {{ clean_text('reason') }} as return_reason,
         {{ clean_text('refund_amount') }} as refund_amount_text,
-        {{ parse_decimal('refund_amount') }} as refund_amount,
+        {{ parse_decimal('refund_amount', read_options) }} as refund_amount,
         {{ clean_text('returned_at') }} as returned_at_text,
-        {{ parse_timestamp('returned_at') }} as returned_at,
+        {{ parse_timestamp('returned_at', read_options) }} as returned_at,
         _raw_row_number as raw_row_number
     from source
 ),

@@ -14,6 +14,7 @@
         post_hook="{{ delete_vanished_key_rows() }}",
     )
 }}
+{%- set read_options = raw_read_options('web_sessions') -%}
 {%- set checks = [
     check_missing('session_id'),
     check_missing('started_at', parsed=true),
@@ -44,7 +45,7 @@ stored as (
 raw_versions as (
     select
         {{ clean_text('session_id') }} as session_id,
-        {{ parse_timestamp('started_at') }} as started_at
+        {{ parse_timestamp('started_at', read_options) }} as started_at
     from source
 ),
 
@@ -112,7 +113,7 @@ parsed as (
         {{ clean_text('page_views') }} as page_views_text,
         {{ parse_integer('page_views') }} as page_views,
         {{ clean_text('started_at') }} as started_at_text,
-        {{ parse_timestamp('started_at') }} as started_at,
+        {{ parse_timestamp('started_at', read_options) }} as started_at,
         _raw_row_number as raw_row_number
     from source
     {%- if incremental_base_ready() %}

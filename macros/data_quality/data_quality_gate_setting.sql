@@ -1,0 +1,21 @@
+{#- One setting of the data-quality gates for a raw table: var
+    data_quality_gates.tables.<table>.<key>, else data_quality_gates.<key>, else the
+    built-in default. Settings given in --vars replace only the keys they name. -#}
+{% macro data_quality_gate_defaults() %}
+    {{ return({
+        'quarantine_warn_share': 0.01,
+        'quarantine_error_share': 0.10,
+        'volume_drop_warn_share': 0.5,
+    }) }}
+{% endmacro %}
+
+{% macro data_quality_gate_setting(table_name, key) %}
+    {%- set configured = var('data_quality_gates', {}) or {} -%}
+    {%- set table_settings = (configured.get('tables') or {}).get(table_name) or {} -%}
+    {%- if key in table_settings -%}
+        {{ return(table_settings[key]) }}
+    {%- elif key in configured -%}
+        {{ return(configured[key]) }}
+    {%- endif -%}
+    {{ return(segment_warehouse.data_quality_gate_defaults()[key]) }}
+{% endmacro %}
