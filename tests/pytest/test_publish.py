@@ -808,6 +808,7 @@ def test_an_interrupt_just_before_the_swap_removes_the_new_files_and_keeps_the_o
     publish_with_parquet(warehouse, published_path, "run-1", "2024-06-30")
     listing = directory_listing(published_path.parent)
     digest, version = file_digest(published_path), (published_path.parent / "parquet").resolve()
+    versions_before = set(published_path.parent.glob(".parquet.*"))
     publisher = subprocess.Popen(
         [sys.executable, "-c", PAUSED_PUBLISHER_SCRIPT, str(warehouse), str(published_path)],
         cwd=PROJECT_DIR,
@@ -817,8 +818,9 @@ def test_an_interrupt_just_before_the_swap_removes_the_new_files_and_keeps_the_o
     try:
         # paused: the new file and every Parquet copy are written, only the swap is left
         deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and not list(
-            published_path.parent.glob(".parquet.*/published_tables.parquet")
+        while time.monotonic() < deadline and not any(
+            (new_version / "published_tables.parquet").exists()
+            for new_version in set(published_path.parent.glob(".parquet.*")) - versions_before
         ):
             time.sleep(0.02)
         time.sleep(0.5)
