@@ -112,16 +112,26 @@ def read_header(path: Path, delimiter: str, quote: str, encoding: str) -> tuple[
     return names, line_ending
 
 
-def count_line_endings(path: Path) -> tuple[int, int]:
-    """Count the CRLF and the bare LF line endings in ``path``."""
-    crlf = lf = 0
+def line_ending_kinds(path: Path) -> tuple[bool, bool]:
+    """Tell whether ``path`` has CRLF line endings and whether it has bare LF ones.
+
+    Reads until both are found; a chunk without a CR costs one byte search.
+    """
+    has_crlf = has_bare_lf = False
     previous_ended_in_cr = False
     with open_raw(path) as handle:
         while chunk := handle.read(CHUNK_BYTES):
-            lf += chunk.count(b"\n")
-            crlf += chunk.count(b"\r\n") + int(previous_ended_in_cr and chunk.startswith(b"\n"))
+            starts_crlf = previous_ended_in_cr and chunk.startswith(b"\n")
+            if b"\r" in chunk or starts_crlf:
+                crlf = chunk.count(b"\r\n") + int(starts_crlf)
+                has_crlf = has_crlf or crlf > 0
+                has_bare_lf = has_bare_lf or chunk.count(b"\n") > crlf
+            else:
+                has_bare_lf = has_bare_lf or b"\n" in chunk
+            if has_crlf and has_bare_lf:
+                break
             previous_ended_in_cr = chunk.endswith(b"\r")
-    return crlf, lf - crlf
+    return has_crlf, has_bare_lf
 
 
 def normalise_line_endings(path: Path, cache_dir: Path) -> Path:
@@ -185,8 +195,8 @@ def prepare_csv(path: str, options: str, cache_dir: str) -> str:
         )
         read_path, normalised = file_path, False
         if encoding != "utf-16":
-            crlf, lf = count_line_endings(file_path)
-            if crlf and lf:
+            has_crlf, has_bare_lf = line_ending_kinds(file_path)
+            if has_crlf and has_bare_lf:
                 read_path, normalised = normalise_line_endings(file_path, Path(cache_dir)), True
                 line_ending = "\n"
         described = {

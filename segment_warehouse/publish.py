@@ -16,6 +16,15 @@ A process that keeps a connection to the published path open gets that same, old
 from every further ``duckdb.connect(path)`` (DuckDB caches the database instance per path);
 a fresh in-memory connection that ATTACHes the path gets the new one. ``read_publication``
 reads that way.
+
+Signals: until the swap, an exception from a signal handler (KeyboardInterrupt on SIGINT,
+the job's own stop on SIGTERM) aborts the publish like any failure: the new files are
+removed and the previous publication stays. From just before the swap of the DuckDB file
+until the Parquet link has followed it (and the caller's ``after_swap`` has run), SIGHUP,
+SIGINT and SIGTERM are held and handled afterwards (:func:`signals_held`), so a signal
+never leaves one copy new and the other old. SIGKILL cannot be held: a publish killed before
+the swap leaves temporary files, which the next publish removes, and the previous
+publication.
 """
 
 from __future__ import annotations
@@ -28,9 +37,13 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import duckdb
@@ -40,6 +53,14 @@ DEFAULT_STORAGE_VERSION = "v1.0.0"
 
 METADATA_TABLES = ("publication", "published_tables")
 """Tables that every published file holds besides the marts; no mart may take these names."""
+
+PAUSE_BEFORE_SWAP_ENV = "SEGMENT_WAREHOUSE_TEST_PAUSE_BEFORE_SWAP"
+"""For tests only: seconds :func:`publish` waits after writing the new files, just before
+swapping them in, so that a test can signal or kill a publish at that moment. Never set it
+in production."""
+
+HELD_SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+"""Signals that :func:`signals_held` holds back while a swap is committed."""
 
 _TARGET_ALIAS = "publication_target"
 _PUBLISHED_ALIAS = "published"
@@ -154,6 +175,7 @@ def publish(
     as_of_date: datetime.date | str,
     storage_version: str | None = DEFAULT_STORAGE_VERSION,
     parquet_dir: Path | None = None,
+    after_swap: Callable[[Publication], None] | None = None,
 ) -> Publication:
     """Copy relations of the warehouse into a new file and swap it in as the published file.
 
@@ -178,6 +200,9 @@ def publish(
             that DuckDB 1.x clients can read it; None writes this DuckDB's default format.
         parquet_dir: Where to publish Parquet copies as well (a symbolic link that this
             function manages); None publishes the DuckDB file only.
+        after_swap: Called with the new Publication once both copies are swapped in, while
+            signals are still held (:func:`signals_held`), e.g. to record the run as
+            published: a signal cannot fall between the swap and that record.
 
     Returns:
         The Publication now in place, as :func:`read_publication` will read it.
@@ -208,28 +233,83 @@ def publish(
             _remove_stale_parquet(parquet_dir)
         temp_path = _new_temp_path(published_path)
         version_dir = None if parquet_dir is None else _new_parquet_version(parquet_dir)
-        try:
-            publication = _write_new_file(
-                source_db,
-                tables,
-                temp_path,
-                run_id=run_id,
-                as_of_date=as_of,
-                storage_version=storage_version,
-            )
-            if version_dir is not None:
-                _export_parquet(temp_path, [*tables, *METADATA_TABLES], version_dir)
-            _fsync(temp_path)
-            os.replace(temp_path, published_path)
-        except BaseException:
-            _remove_temp_files(temp_path)
-            if version_dir is not None:
-                shutil.rmtree(version_dir, ignore_errors=True)
-            raise
-        _fsync(published_path.parent)
-        if parquet_dir is not None and version_dir is not None:
-            _swap_parquet_link(parquet_dir, version_dir)
-    return dataclasses.replace(publication, path=published_path)
+        with ExitStack() as swap:
+            try:
+                publication = _write_new_file(
+                    source_db,
+                    tables,
+                    temp_path,
+                    run_id=run_id,
+                    as_of_date=as_of,
+                    storage_version=storage_version,
+                )
+                if version_dir is not None:
+                    _export_parquet(temp_path, [*tables, *METADATA_TABLES], version_dir)
+                _fsync(temp_path)
+                _pause_before_swap()
+                # from here until both copies are swapped, a signal waits
+                swap.enter_context(signals_held())
+                os.replace(temp_path, published_path)
+            except BaseException:
+                _remove_temp_files(temp_path)
+                if version_dir is not None:
+                    shutil.rmtree(version_dir, ignore_errors=True)
+                raise
+            _fsync(published_path.parent)
+            if parquet_dir is not None and version_dir is not None:
+                _swap_parquet_link(parquet_dir, version_dir)
+            publication = dataclasses.replace(publication, path=published_path)
+            if after_swap is not None:
+                after_swap(publication)
+    return publication
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGHUP, SIGINT and SIGTERM back while the block runs; deliver them after it.
+
+    A held signal is handled, by the handler it would have met, when the block ends, so the
+    block is never cut in half by it. In the main thread the handlers are swapped for one
+    that notes the signal (a signal that another thread of the process receives, e.g. one of
+    DuckDB's, would otherwise still run the handler here) and the signals are blocked too;
+    in another thread they are blocked in that thread only. Blocks nest.
+    """
+    deferred: list[int] = []
+
+    def defer(signum: int, _frame: FrameType | None) -> None:
+        deferred.append(signum)
+
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    previous_handlers: dict[int, Any] = {}
+    try:
+        if threading.current_thread() is threading.main_thread():
+            for signum in HELD_SIGNALS:
+                if signal.getsignal(signum) is not None:  # None: set outside Python; left alone
+                    previous_handlers[signum] = signal.signal(signum, defer)
+        signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    except BaseException:
+        _release_signals(previous_mask, previous_handlers)
+        raise
+    try:
+        yield
+    finally:
+        _release_signals(previous_mask, previous_handlers)
+        for signum in deferred:
+            signal.raise_signal(signum)
+
+
+def _release_signals(mask: set[signal.Signals], handlers: Mapping[int, Any]) -> None:
+    # unblocked first: a signal pending in the kernel meets the deferring handler
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
+def _pause_before_swap() -> None:
+    """Wait ``$SEGMENT_WAREHOUSE_TEST_PAUSE_BEFORE_SWAP`` seconds (tests only; unset: none)."""
+    seconds = os.environ.get(PAUSE_BEFORE_SWAP_ENV)
+    if seconds:
+        time.sleep(float(seconds))
 
 
 def _checked_tables(relations: Mapping[str, str]) -> dict[str, str]:

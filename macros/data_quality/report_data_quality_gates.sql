@@ -7,7 +7,7 @@
         {%- set verdicts = run_query(
             "select gate_status, gate_message from " ~ this
             ~ " where checked_at = cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-            ~ dbt.type_timestamp() ~ ") and gate_status <> 'pass' order by gate_status, source_name, table_name"
+            ~ dbt.type_timestamp() ~ ") and gate_status <> 'pass' order by gate_status, is_required desc, quarantined_share desc, source_name, table_name"
         ) -%}
         {%- set errors = [] -%}
         {%- for verdict in verdicts.rows -%}

@@ -665,6 +665,7 @@ def test_no_event_by_as_of_date_stops_the_build_naming_the_source(
     output = warehouse.run.output
     assert "Source freshness failed" in output
     assert f"shop.orders ({clean_raw / 'orders.csv'}) has no valid event at or before" in output
+    assert re.search(r"as_of_date 2020-01-01 \(its first valid event: 202\d-\d\d-\d\d ", output)
 
 
 def test_stale_source_names_the_source_and_its_latest_event(

@@ -58,11 +58,19 @@ def test_latin1_header_reads_with_its_encoding(tmp_path: Path) -> None:
 def test_line_endings_are_counted_across_chunk_boundaries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "table.csv"
-    path.write_bytes(b"a,b\r\n1,2\r\n3,4\n5,6\r\n")
-    for chunk in (1, 2, 3, 5, 1 << 20):
-        monkeypatch.setattr(duckdb_plugin, "CHUNK_BYTES", chunk)
-        assert duckdb_plugin.count_line_endings(path) == (3, 1), chunk
+    cases = {
+        b"a,b\r\n1,2\r\n3,4\n5,6\r\n": (True, True),
+        b"a,b\r\n1,2\r\n": (True, False),
+        b"a,b\n1,2\n": (False, True),
+        b"a,b\n1,\r2\n": (False, True),  # a CR inside a value is not a line ending
+        b"a,b": (False, False),
+    }
+    for content, kinds in cases.items():
+        path = tmp_path / "table.csv"
+        path.write_bytes(content)
+        for chunk in (1, 2, 3, 5, 1 << 20):
+            monkeypatch.setattr(duckdb_plugin, "CHUNK_BYTES", chunk)
+            assert duckdb_plugin.line_ending_kinds(path) == kinds, (content, chunk)
 
 
 def test_mixed_line_endings_are_normalised_in_a_copy_with_the_same_lines(

@@ -1,20 +1,24 @@
 """The scheduled job end to end: history, transitions, drift, publishing and failures.
 
 The tests share one warehouse and run in file order, like the job's runs in production:
-a backfill of 2026-05-31 and 2026-06-30, then the failure cases
-and a re-run. Each job call is the real command line in its own process.
+a backfill of 2026-05-31 and 2026-06-30, then the failure cases (stale sources, a second
+refresh, SIGTERM, SIGINT and SIGKILL during the build and the publish) and a re-run. Each
+job call is the real command line in its own process, with real dbt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +27,9 @@ import pandas as pd
 import pytest
 from conftest import reference_lifecycle, table_checksum
 
+from segment_warehouse import job
 from segment_warehouse.dbt_runner import PROJECT_DIR
+from segment_warehouse.publish import PAUSE_BEFORE_SWAP_ENV
 
 REFRESH = PROJECT_DIR / "scripts" / "refresh.py"
 PUBLISHED_MARTS = [
@@ -70,23 +76,30 @@ class JobWorld:
             *args,
         ]
 
-    def env(self) -> dict[str, str]:
-        return {**os.environ, "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(self.raw_dir)}
+    def env(self, **extra: str) -> dict[str, str]:
+        return {**os.environ, "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(self.raw_dir), **extra}
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             self.command(*args), env=self.env(), capture_output=True, text=True, check=False
         )
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(*args),
-            env=self.env(),
+            env=self.env(**env),
             stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
         )
+
+    def runs(self) -> pd.DataFrame:
+        return _query(self.database, "select * from ops.job_runs order by started_at")
+
+    def run_record(self, run_id: str) -> pd.Series:
+        runs = self.runs()
+        return runs[runs["run_id"] == run_id].iloc[0]
 
     def snapshot(self, name: str) -> Path:
         """Keep a copy of the published file as it is now."""
@@ -126,6 +139,90 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(list(frame.columns)).reset_index(drop=True)
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _wait_for_dbt(job_process: subprocess.Popen[str], timeout: float = 120) -> int:
+    """The pid of the dbt process the job started, once it exists."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in _children(job_process.pid):
+            try:
+                command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except FileNotFoundError:
+                continue
+            if len(command) > 2 and command[1].endswith(b"dbt") and command[2] == b"build":
+                return child
+        assert job_process.poll() is None, job_process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the job started no dbt process")
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _new_log(world: JobWorld, earlier: set[Path]) -> Path | None:
+    new = set((world.published.parent / "logs").glob("*.log")) - earlier
+    return new.pop() if new else None
+
+
+def _published_files(world: JobWorld) -> dict[str, str]:
+    """Everything BI can read: the published file and the Parquet directory the link names."""
+    parquet = world.published.parent / "parquet"
+    files = {"segment_warehouse.duckdb": _sha256(world.published), "parquet": os.readlink(parquet)}
+    for path in sorted(parquet.resolve().iterdir()):
+        files[f"parquet/{path.name}"] = _sha256(path)
+    return files
+
+
+def _leftovers(world: JobWorld) -> list[str]:
+    """Temporary files and Parquet versions beside the published file besides the kept ones."""
+    directory = world.published.parent
+    kept = {os.readlink(directory / "parquet"), os.readlink(directory / ".parquet.previous")}
+    return sorted(
+        path.name
+        for path in directory.iterdir()
+        if path.name.endswith((".tmp", ".wal", ".link"))
+        or (path.name.startswith(".parquet.") and path.name not in kept | {".parquet.previous"})
+    )
+
+
+def _in_the_pause_before_the_swap(world: JobWorld, versions_before: set[Path]) -> bool:
+    """The publish has written the new file and every Parquet copy; only the swap is left."""
+    directory = world.published.parent
+    new_versions = set(directory.glob(".parquet.*")) - versions_before
+    return any((version / "published_tables.parquet").exists() for version in new_versions) and any(
+        path.name.endswith(".tmp") for path in directory.iterdir()
+    )
+
+
 @pytest.fixture(scope="module")
 def world(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> JobWorld:
     """A warehouse backfilled for the month ends 2026-05-31 and 2026-06-30."""
@@ -144,6 +241,16 @@ def test_every_run_is_recorded_and_the_latest_is_published(world: JobWorld) -> N
         "2026-06-30",
     ]
     assert set(runs["status"]) == {"success"} and runs["published"].all()
+    assert (runs["pid"] > 0).all() and set(runs["host"]) == {socket.gethostname()}
+    assert runs["ended_at"].notna().all()
+    # the published copy shows its own run as success, as the warehouse did once the swap
+    # was done (the copy's end time is when it was written)
+    published_runs = _query(world.published, "select * from job_runs order by started_at")
+    same = [column for column in runs.columns if column != "ended_at"]
+    pd.testing.assert_frame_equal(published_runs[same], runs[same])
+    assert (published_runs["ended_at"] <= runs["ended_at"]).all()
+    # the refresh lock is released and empty; the lock file stays
+    assert job.refresh_lock_path(world.database).read_text() == ""
     logged = [
         json.loads(line)
         for line in (world.published.parent / "job_runs.jsonl").read_text().splitlines()
@@ -318,17 +425,139 @@ def test_stale_sources_fail_the_run_and_publish_nothing(world: JobWorld) -> None
     failed = [node["node"] for node in json.loads(record["failed_nodes"])]
     assert "int_source_freshness_checked" in failed
     assert "int_source_freshness_checked" in record["message"]
-    # the message names the stale source, its file and its latest event
-    assert "shop.orders (" in stale.stdout + record["message"] or any(
-        "shop.orders (" in node["message"] and "is stale: its latest event" in node["message"]
-        for node in json.loads(record["failed_nodes"])
-    )
+    # the first failed node's own message (from dbt's run_results.json) reaches the record
+    # and the console line, naming the stale source, its file and its latest event
+    results = json.loads((world.root / "target" / "run_results.json").read_text())["results"]
+    first = next(result for result in results if result["status"] in {"error", "fail"})
+    own_message = job.node_message(first["message"])
+    assert own_message and own_message in record["message"]
+    assert "shop.orders (" in own_message and "is stale: its latest event, " in own_message
+    (console,) = [line for line in stale.stdout.splitlines() if " failed - " in line]
+    assert console.startswith("2026-07-31: failed - dbt build exited with 1; ")
+    assert own_message in console and record["message"] in console
     assert _publication(world.published) == before
     # the history is downstream of the freshness check, so the stale date left no trace
     latest = _query(world.database, "select max(as_of_date) as d from marts.segment_size_history")[
         "d"
     ].iloc[0]
     assert str(pd.Timestamp(latest).date()) == "2026-06-30"
+
+
+def test_a_second_refresh_exits_3_at_once_and_sigterm_stops_the_build(world: JobWorld) -> None:
+    before = _published_files(world)
+    earlier_logs = set((world.published.parent / "logs").glob("*.log"))
+    first = world.start("--as-of-date", "2026-06-30")
+    dbt = _wait_for_dbt(first)
+
+    started = time.monotonic()
+    second = world.run("--as-of-date", "2026-06-30")
+    assert time.monotonic() - started < 20
+    assert second.returncode == 3, second.stdout + second.stderr
+    assert "Traceback" not in second.stderr and second.stdout == ""
+    (line,) = second.stderr.strip().splitlines()
+    assert line.startswith("refresh.py: another refresh is running: ")
+    assert f"pid {first.pid} " in line and str(job.refresh_lock_path(world.database)) in line
+
+    # stopped once dbt is building, with the warehouse open
+    _wait_for(
+        lambda: " START " in ((_new_log(world, earlier_logs) or Path("/dev/null")).read_text()),
+        "dbt to start building",
+    )
+    first.send_signal(signal.SIGTERM)
+    stdout, stderr = first.communicate(timeout=120)
+    assert first.returncode == 143, stdout + stderr
+    assert "Traceback" not in stderr
+    assert not _alive(dbt)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(dbt, 0)  # nothing of dbt's process group is left
+
+    record = world.runs().iloc[-1]
+    assert record["status"] == "killed" and not record["published"]
+    assert record["pid"] == first.pid
+    assert "stopped by SIGTERM during the dbt build" in record["message"]
+    assert f"2026-06-30: killed - {record['message']}" in stdout
+    assert "SIGTERM" in stderr
+    assert _published_files(world) == before  # byte for byte
+    with duckdb.connect(str(world.database)) as connection:  # dbt let go of the warehouse
+        connection.execute("select 1").fetchall()
+    logged = json.loads((world.published.parent / "job_runs.jsonl").read_text().splitlines()[-1])
+    assert (logged["run_id"], logged["status"]) == (record["run_id"], "killed")
+
+
+def test_sigint_stops_the_build_and_a_stale_running_record_is_marked_abandoned(
+    world: JobWorld,
+) -> None:
+    # a run whose process died without a trace, as if killed by SIGKILL on another host
+    with duckdb.connect(str(world.database)) as connection:
+        connection.execute(
+            "insert into ops.job_runs (run_id, as_of_date, started_at, status, published,"
+            " message, pid, host) values ('stale-run', '2026-06-30', '2026-07-01 02:30:00',"
+            " 'running', false, '', 4194303, 'old-batch-host')"
+        )
+    job_process = world.start("--as-of-date", "2026-06-30")
+    dbt = _wait_for_dbt(job_process)
+    job_process.send_signal(signal.SIGINT)
+    stdout, stderr = job_process.communicate(timeout=120)
+    assert job_process.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    assert not _alive(dbt)
+
+    runs = world.runs()
+    this_run = runs.iloc[-1]
+    assert this_run["status"] == "killed"
+    assert "stopped by SIGINT during the dbt build" in this_run["message"]
+    stale = world.run_record("stale-run")
+    assert stale["status"] == "abandoned" and pd.notna(stale["ended_at"])
+    assert stale["message"] == (
+        "process 4194303 on old-batch-host stopped while running without recording an "
+        f"outcome (killed or crashed); found by run {this_run['run_id']}"
+    )
+    assert f"2026-06-30: abandoned - {stale['message']}" in stdout
+    logged = [
+        json.loads(line)
+        for line in (world.published.parent / "job_runs.jsonl").read_text().splitlines()
+    ]
+    assert [(entry["run_id"], entry["status"]) for entry in logged[-2:]] == [
+        ("stale-run", "abandoned"),
+        (this_run["run_id"], "killed"),
+    ]
+
+
+def test_sigkill_during_the_build_takes_dbt_down_and_frees_the_lock(world: JobWorld) -> None:
+    job_process = world.start("--as-of-date", "2026-06-30")
+    dbt = _wait_for_dbt(job_process)
+    os.kill(job_process.pid, signal.SIGKILL)  # the job only: dbt is in a session of its own
+    job_process.communicate(timeout=60)
+    _wait_for(lambda: not _alive(dbt), "dbt to die with the job", timeout=30)
+    # nothing could record it: the run says running until the next run finds it
+    assert world.runs().iloc[-1]["status"] == "running"
+    with job.RefreshLock(job.refresh_lock_path(world.database), {}):
+        pass
+
+
+def test_sigterm_during_the_publish_aborts_it_and_keeps_the_last_publication(
+    world: JobWorld,
+) -> None:
+    killed_in_build = world.runs().iloc[-1]
+    before = _published_files(world)
+    versions_before = set(world.published.parent.glob(".parquet.*"))
+    job_process = world.start("--as-of-date", "2026-06-30", **{PAUSE_BEFORE_SWAP_ENV: "600"})
+    _wait_for(lambda: _in_the_pause_before_the_swap(world, versions_before), "the publish")
+    record = world.runs().iloc[-1]
+    assert record["status"] == "publishing" and not record["published"]
+    job_process.send_signal(signal.SIGTERM)
+    stdout, stderr = job_process.communicate(timeout=120)
+    assert job_process.returncode == 143, stdout + stderr
+
+    record = world.run_record(record["run_id"])
+    assert record["status"] == "killed" and not record["published"]
+    assert "stopped by SIGTERM during the publish" in record["message"]
+    assert _published_files(world) == before
+    assert _leftovers(world) == []  # the new file and Parquet copies are gone
+    # this run found the one killed during the build
+    abandoned = world.run_record(killed_in_build["run_id"])
+    assert abandoned["status"] == "abandoned"
+    assert f"found by run {record['run_id']}" in abandoned["message"]
 
 
 READER = textwrap.dedent(
@@ -362,25 +591,23 @@ READER = textwrap.dedent(
 )
 
 
-def test_killed_build_leaves_bi_the_last_good_version_and_the_next_run_recovers(
+def test_sigkill_during_the_publish_leaves_bi_the_last_good_version_and_the_next_run_recovers(
     world: JobWorld,
 ) -> None:
     before = _publication(world.published)
+    before_files = _published_files(world)
     good = _checksums(world.snapshots["2026-06-30"])
-    log_dir = world.published.parent / "logs"
-    earlier_logs = set(log_dir.glob("*.log"))
-    job = world.start("--as-of-date", "2026-06-30")
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:  # kill it once dbt is building models
-        new_logs = set(log_dir.glob("*.log")) - earlier_logs
-        if new_logs and "OK created sql table model" in new_logs.pop().read_text():
-            break
-        time.sleep(0.5)
-    os.killpg(job.pid, signal.SIGKILL)
-    job.wait(timeout=60)
-    assert job.returncode == -signal.SIGKILL
+    versions_before = set(world.published.parent.glob(".parquet.*"))
+    killed = world.start("--as-of-date", "2026-06-30", **{PAUSE_BEFORE_SWAP_ENV: "600"})
+    _wait_for(lambda: _in_the_pause_before_the_swap(world, versions_before), "the publish")
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.communicate(timeout=60)
+    assert killed.returncode == -signal.SIGKILL
+    assert _published_files(world) == before_files
     assert _publication(world.published) == before
-    assert _checksums(world.published) == good
+    killed_record = world.runs().iloc[-1]
+    assert killed_record["status"] == "publishing"  # what it was doing when it died
+    assert _leftovers(world) != []  # its temporary files are still there
 
     # the next run needs no cleanup; BI keeps reading while it runs, in a second process
     stop_file, out_file = world.root / "stop-reader", world.root / "reads.json"
@@ -414,3 +641,22 @@ def test_killed_build_leaves_bi_the_last_good_version_and_the_next_run_recovers(
     assert len(cluster_drift) > 0
     assert set(pd.to_datetime(cluster_drift["previous_as_of_date"])) == {pd.Timestamp("2026-05-31")}
     pd.testing.assert_frame_equal(cluster_drift, world.cluster_drift)
+
+    # the rerun found the run that died while publishing, removed what it left and told
+    # the truth about both
+    rerun_record = world.runs().iloc[-1]
+    assert rerun_record["status"] == "success" and rerun_record["run_id"] == after["run_id"]
+    abandoned = world.run_record(killed_record["run_id"])
+    assert abandoned["status"] == "abandoned" and not abandoned["published"]
+    assert (
+        f"process {killed.pid} on {socket.gethostname()} stopped while publishing"
+        in abandoned["message"]
+    )
+    assert f"found by run {rerun_record['run_id']}" in abandoned["message"]
+    assert f"2026-06-30: abandoned - {abandoned['message']}" in rerun.stdout
+    assert _leftovers(world) == []
+    published_runs = _query(world.published, "select run_id, status from job_runs")
+    published_status = dict(zip(published_runs["run_id"], published_runs["status"], strict=True))
+    assert published_status[rerun_record["run_id"]] == "success"
+    assert published_status[killed_record["run_id"]] == "abandoned"
+    assert set(published_status.values()) <= {"success", "failed", "killed", "abandoned"}

@@ -8,6 +8,7 @@ import decimal
 import fcntl
 import hashlib
 import json
+import os
 import re
 import signal
 import struct
@@ -21,6 +22,9 @@ import duckdb
 import pytest
 
 from segment_warehouse.publish import (
+    HELD_SIGNALS,
+    PAUSE_BEFORE_SWAP_ENV,
+    Publication,
     PublishError,
     public_models,
     publish,
@@ -774,3 +778,93 @@ def test_parquet_versions_left_by_a_killed_publish_are_removed(
     assert remove_stale_files(published_path, parquet_dir) == [stale, stale_link]
     assert parquet_rows(parquet_dir / "publication.parquet", "all")[0][0] == "run-1"
     assert unrelated.is_dir()
+
+
+# ---- signals ------------------------------------------------------------------------------
+
+PAUSED_PUBLISHER_SCRIPT = """
+import sys
+from pathlib import Path
+from segment_warehouse.publish import publish
+
+published = Path(sys.argv[2])
+try:
+    publish(
+        Path(sys.argv[1]),
+        {"customers": '"main_marts"."customers"', "orders": '"main_marts"."orders"'},
+        published,
+        run_id="interrupted",
+        as_of_date="2024-07-31",
+        parquet_dir=published.parent / "parquet",
+    )
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_an_interrupt_just_before_the_swap_removes_the_new_files_and_keeps_the_old(
+    warehouse: Path, published_path: Path
+) -> None:
+    publish_with_parquet(warehouse, published_path, "run-1", "2024-06-30")
+    listing = directory_listing(published_path.parent)
+    digest, version = file_digest(published_path), (published_path.parent / "parquet").resolve()
+    versions_before = set(published_path.parent.glob(".parquet.*"))
+    publisher = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_PUBLISHER_SCRIPT, str(warehouse), str(published_path)],
+        cwd=PROJECT_DIR,
+        env={**os.environ, PAUSE_BEFORE_SWAP_ENV: str(CHILD_TIMEOUT_SECONDS)},
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # paused: the new file and every Parquet copy are written, only the swap is left
+        deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
+        while time.monotonic() < deadline and not any(
+            (new_version / "published_tables.parquet").exists()
+            for new_version in set(published_path.parent.glob(".parquet.*")) - versions_before
+        ):
+            time.sleep(0.02)
+        time.sleep(0.5)
+        assert wait_for_temporary_file(published_path.parent, 1) != []
+        publisher.send_signal(signal.SIGINT)
+        assert publisher.wait(timeout=CHILD_TIMEOUT_SECONDS) == 130, publisher.stderr.read()
+    finally:
+        publisher.kill()
+        publisher.wait()
+    assert directory_listing(published_path.parent) == listing
+    assert file_digest(published_path) == digest
+    assert (published_path.parent / "parquet").resolve() == version
+    assert read_publication(published_path).run_id == "run-1"
+
+
+def test_a_signal_during_the_swap_waits_until_both_copies_and_after_swap_are_done(
+    warehouse: Path, published_path: Path
+) -> None:
+    parquet_dir = published_path.parent / "parquet"
+    publish_with_parquet(warehouse, published_path, "run-1", "2024-06-30")
+    seen: list[tuple[str, ...]] = []
+
+    def handler(_signum: int, _frame: object) -> None:
+        parquet_run = parquet_rows(parquet_dir / "publication.parquet", "all")[0][0]
+        seen.append(("signal", read_publication(published_path).run_id, parquet_run))
+
+    def after_swap(publication: Publication) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)  # a signal that was not held would be handled in here
+        seen.append(("after_swap", publication.run_id))
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        publish(
+            warehouse,
+            RELATIONS,
+            published_path,
+            run_id="run-2",
+            as_of_date="2024-07-31",
+            parquet_dir=parquet_dir,
+            after_swap=after_swap,
+        )
+        time.sleep(0.1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [("after_swap", "run-2"), ("signal", "run-2", "run-2")]
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) & set(HELD_SIGNALS) == set()

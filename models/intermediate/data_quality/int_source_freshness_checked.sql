@@ -44,7 +44,8 @@ locations as (
             {{ text_literal(table_name) }} as table_name,
             count(case when events.{{ column }} < as_of.as_of_end_at then 1 end) as row_count,
             count(events.{{ column }}) as all_rows,
-            max(case when events.{{ column }} < as_of.as_of_end_at then events.{{ column }} end) as latest_event_at
+            max(case when events.{{ column }} < as_of.as_of_end_at then events.{{ column }} end) as latest_event_at,
+            min(events.{{ column }}) as first_event_at
         from {{ ref(model_name) }} as events
         cross join as_of
     ),
@@ -85,6 +86,7 @@ final as (
             {%- endif %}
         end as freshness_status,
         as_of.as_of_date,
+        latest.first_event_at,
         coalesce(locations.raw_location, 'absent') as raw_location
     from latest
     cross join as_of
