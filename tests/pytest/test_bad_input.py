@@ -288,13 +288,7 @@ def test_european_export_read_without_options_stops_the_build_naming_file_and_re
 ) -> None:
     raw = copy_delivery(clean_raw, tmp_path / "raw")
     # the contract's column names, in UTF-8, but European values
-    write_european_orders(
-        clean_raw / "orders.csv",
-        raw / "orders.csv",
-        delimiter=",",
-        german_header=False,
-        encoding="utf-8",
-    )
+    write_european_values(clean_raw / "orders.csv", raw / "orders.csv")
     warehouse = build_warehouse(raw, tmp_path / "build", select=GATES, check=False)
     assert not warehouse.run.success
     message = gate_messages(warehouse)
@@ -374,6 +368,12 @@ def write_european_orders(
             values[column] = _european_amount(values[column])
         writer.writerow([values[name] for name in header])
     target.write_bytes(out.getvalue().encode(encoding))
+
+
+def write_european_values(source: Path, target: Path) -> None:
+    """European values under the contract's column names, comma-separated, in UTF-8: a
+    file the default options read, but whose every amount and date is unreadable."""
+    write_european_orders(source, target, delimiter=",", german_header=False, encoding="utf-8")
 
 
 def ambiguous_local_times(path: Path) -> set[str]:
@@ -734,13 +734,7 @@ def test_failed_gate_keeps_the_last_good_publication_byte_for_byte(
 
     # the issue's case: everything quarantined (here: orders in a European export read
     # with the default options)
-    write_european_orders(
-        clean_raw / "orders.csv",
-        raw / "orders.csv",
-        delimiter=",",
-        german_header=False,
-        encoding="utf-8",
-    )
+    write_european_values(clean_raw / "orders.csv", raw / "orders.csv")
     second = refresh(tmp_path, raw, "--as-of-date", "2026-06-30")
     assert second.returncode == 1
     assert sha256(published) == before

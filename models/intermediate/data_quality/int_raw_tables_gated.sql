@@ -80,7 +80,13 @@ counts as (
             {{ entry.table }}_raw.readable_rows,
             {{ entry.table }}_base.valid_rows,
             {{ entry.table }}_base.quarantined_rows as checked_quarantined_rows,
-            {{ entry.table }}_staged.staged_rows
+            {{ entry.table }}_staged.staged_rows,
+            cast({{ data_quality_gate_setting(entry.table, 'quarantine_warn_share') }} as {{ type_ratio() }})
+                as quarantine_warn_share,
+            cast({{ data_quality_gate_setting(entry.table, 'quarantine_error_share') }} as {{ type_ratio() }})
+                as quarantine_error_share,
+            cast({{ data_quality_gate_setting(entry.table, 'volume_drop_warn_share') }} as {{ type_ratio() }})
+                as volume_drop_warn_share
         from {{ entry.table }}_raw
         cross join {{ entry.table }}_base
         cross join {{ entry.table }}_staged
@@ -182,24 +188,9 @@ measured as (
         top_reasons.top_reasons,
         previous_volumes.previous_raw_rows,
         previous_volumes.previous_checked_at,
-        case
-            {%- for entry in tables %}
-                when counts.table_name = '{{ entry.table }}'
-                    then {{ data_quality_gate_setting(entry.table, 'quarantine_warn_share') }}
-            {%- endfor %}
-        end as quarantine_warn_share,
-        case
-            {%- for entry in tables %}
-                when counts.table_name = '{{ entry.table }}'
-                    then {{ data_quality_gate_setting(entry.table, 'quarantine_error_share') }}
-            {%- endfor %}
-        end as quarantine_error_share,
-        case
-            {%- for entry in tables %}
-                when counts.table_name = '{{ entry.table }}'
-                    then {{ data_quality_gate_setting(entry.table, 'volume_drop_warn_share') }}
-            {%- endfor %}
-        end as volume_drop_warn_share
+        counts.quarantine_warn_share,
+        counts.quarantine_error_share,
+        counts.volume_drop_warn_share
     from counts
     left join malformed_counts
         on counts.table_name = malformed_counts.table_name
