@@ -6,8 +6,8 @@
         {%- set failures = run_query(
             "select source_name || '.' || table_name || ' (' || raw_location || ') '"
             ~ " || case when freshness_status = 'no rows' then 'has no valid event at or before as_of_date '"
-            ~ " || cast(as_of_date as " ~ dbt.type_string() ~ ") || ' (its first valid event: '"
-            ~ " || cast(first_event_at as " ~ dbt.type_string() ~ ") || ' UTC)'"
+            ~ " || cast(as_of_date as " ~ dbt.type_string() ~ ") || coalesce(' (its first valid event: '"
+            ~ " || cast(first_event_at as " ~ dbt.type_string() ~ ") || ' UTC)', ' (the table has no valid row)')"
             ~ " else 'is stale: its latest event, ' || cast(latest_event_at as " ~ dbt.type_string() ~ ")"
             ~ " || ' UTC, is ' || cast(age_days as " ~ dbt.type_string() ~ ") || ' days before as_of_date '"
             ~ " || cast(as_of_date as " ~ dbt.type_string() ~ ") || ' (at most ' || cast(max_age_days as "

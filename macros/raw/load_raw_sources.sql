@@ -37,6 +37,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- do segment_warehouse.create_rejected_lines_table(raw_schema) -%}
+    {%- do segment_warehouse.create_raw_locations_table(raw_schema) -%}
     {%- do segment_warehouse.check_read_option_tables(contract_sources | map(attribute='name') | list) -%}
     {%- do segment_warehouse.check_vars() -%}
 
@@ -115,6 +116,10 @@
             database=target.database, schema=raw_schema, identifier=table_name, type='view'
         ) -%}
         {%- do run_query('create or replace view ' ~ view_relation ~ ' as ' ~ view_sql) -%}
+        {%- do run_query(
+            'insert into ' ~ raw_schema ~ "._raw_locations values ('" ~ node.source_name ~ "', '" ~ table_name
+            ~ "', '" ~ (found.location if found is not none else 'absent') | replace("'", "''") ~ "')"
+        ) -%}
         {%- if found is not none and found.get('rejects_table') -%}
             {%- do segment_warehouse.record_rejected_lines(raw_schema, node.source_name, table_name, found, read_options) -%}
         {%- endif -%}
@@ -357,6 +362,21 @@
         ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_line,'
         ~ ' cast(null as ' ~ dbt.type_string() ~ ') as quarantine_reason,'
         ~ ' cast(null as ' ~ dbt.type_string() ~ ') as error_message'
+        ~ ' where 1 = 0'
+    ) -%}
+{% endmacro %}
+
+{#- raw._raw_locations: where each raw table was read from this run (a file, an input
+    table, or 'absent'), so that even a table without rows can be named. -#}
+{% macro create_raw_locations_table(raw_schema) %}
+    {%- set relation = api.Relation.create(
+        database=target.database, schema=raw_schema, identifier='_raw_locations'
+    ) -%}
+    {%- do run_query(
+        'create or replace table ' ~ relation ~ ' as select'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as source_name,'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as table_name,'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_location'
         ~ ' where 1 = 0'
     ) -%}
 {% endmacro %}

@@ -668,6 +668,21 @@ def test_no_event_by_as_of_date_stops_the_build_naming_the_source(
     assert re.search(r"as_of_date 2020-01-01 \(its first valid event: 202\d-\d\d-\d\d ", output)
 
 
+def test_delivered_event_file_without_rows_stops_the_build(clean_raw: Path, tmp_path: Path) -> None:
+    raw = copy_delivery(clean_raw, tmp_path / "raw")
+    header = (raw / "store_transactions.csv").read_text().split("\n", 1)[0]
+    (raw / "store_transactions.csv").write_text(header + "\n")
+    warehouse = build_warehouse(
+        raw, tmp_path / "build", select="+int_source_freshness_checked", check=False
+    )
+    assert not warehouse.run.success
+    assert (
+        f"pos.store_transactions ({raw / 'store_transactions.csv'}) has no valid event at or "
+        "before as_of_date"
+    ) in warehouse.run.output
+    assert "(the table has no valid row)" in warehouse.run.output
+
+
 def test_stale_source_names_the_source_and_its_latest_event(
     clean_raw: Path, tmp_path: Path
 ) -> None:

@@ -24,9 +24,7 @@ with
 
 {% for entry in tables %}
     {{ entry.table }}_raw as (
-        select
-            count(*) as readable_rows,
-            max(_raw_location) as raw_location
+        select count(*) as readable_rows
         from {{ source(entry.source, entry.table) }}
     ),
 
@@ -59,6 +57,10 @@ rejected_lines as (
     select * from {{ source('loader', 'rejected_lines') }}
 ),
 
+raw_locations as (
+    select * from {{ source('loader', 'raw_locations') }}
+),
+
 rejected_reasons as (
     select
         table_name,
@@ -75,7 +77,7 @@ counts as (
         select
             {{ text_literal(entry.source) }} as source_name,
             {{ text_literal(entry.table) }} as table_name,
-            coalesce({{ entry.table }}_raw.raw_location, 'absent') as raw_location,
+            raw_locations.raw_location,
             {{ 'true' if entry.required else 'false' }} as is_required,
             {{ entry.table }}_raw.readable_rows,
             {{ entry.table }}_base.valid_rows,
@@ -90,6 +92,8 @@ counts as (
         from {{ entry.table }}_raw
         cross join {{ entry.table }}_base
         cross join {{ entry.table }}_staged
+        inner join raw_locations
+            on raw_locations.table_name = {{ text_literal(entry.table) }}
         {%- if not loop.last %}
             union all
         {%- endif %}

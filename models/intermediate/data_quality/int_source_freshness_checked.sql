@@ -1,10 +1,10 @@
 {#- How fresh the event sources are on as_of_date: per table, the latest valid event at or
     before the end of as_of_date and its age in days. The post-hook stops the run, naming
     the source, its file and its latest event, when a delivered table has no valid event
-    by then (no rows) or, with var source_max_age_days set (the scheduled job sets it),
-    when its latest event is older (stale): nothing is built or published from data that
-    stopped arriving. A table without any valid row (an optional source not delivered) is
-    absent and not judged. -#}
+    by then (no rows; an empty file included) or, with var source_max_age_days set (the
+    scheduled job sets it), when its latest event is older (stale): nothing is built or
+    published from data that stopped arriving. An optional source that was not delivered
+    is absent and not judged. -#}
 {{ config(post_hook="{{ report_stale_sources() }}") }}
 
 {%- set max_age_days = var('source_max_age_days', none) -%}
@@ -73,7 +73,7 @@ final as (
         ) as age_days,
         cast({{ max_age_days if max_age_days is not none else 'null' }} as {{ dbt.type_int() }}) as max_age_days,
         case
-            when latest.all_rows = 0 then 'absent'
+            when coalesce(locations.raw_location, 'absent') = 'absent' then 'absent'
             when latest.row_count = 0 then 'no rows'
             {%- if max_age_days is not none %}
                 when
