@@ -37,7 +37,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- do segment_warehouse.create_rejected_lines_table(raw_schema) -%}
-    {%- do segment_warehouse.create_raw_locations_table(raw_schema) -%}
+    {%- do segment_warehouse.create_loaded_tables_table(raw_schema) -%}
     {%- do segment_warehouse.check_read_option_tables(contract_sources | map(attribute='name') | list) -%}
     {%- do segment_warehouse.check_vars() -%}
 
@@ -116,13 +116,19 @@
             database=target.database, schema=raw_schema, identifier=table_name, type='view'
         ) -%}
         {%- do run_query('create or replace view ' ~ view_relation ~ ' as ' ~ view_sql) -%}
-        {%- do run_query(
-            'insert into ' ~ raw_schema ~ "._raw_locations values ('" ~ node.source_name ~ "', '" ~ table_name
-            ~ "', '" ~ (found.location if found is not none else 'absent') | replace("'", "''") ~ "')"
-        ) -%}
         {%- if found is not none and found.get('rejects_table') -%}
-            {%- do segment_warehouse.record_rejected_lines(raw_schema, node.source_name, table_name, found, read_options) -%}
+            {#- the scan that records the rejected lines counts the readable rows too -#}
+            {%- set readable_rows = segment_warehouse.record_rejected_lines(
+                raw_schema, node.source_name, table_name, found, read_options
+            ) -%}
+        {%- else -%}
+            {%- set readable_rows = run_query('select count(*) from ' ~ view_relation).columns[0].values()[0] -%}
         {%- endif -%}
+        {%- do run_query(
+            'insert into ' ~ raw_schema ~ "._loaded_tables values ('" ~ node.source_name ~ "', '" ~ table_name
+            ~ "', '" ~ (found.location if found is not none else 'absent') | replace("'", "''") ~ "', "
+            ~ readable_rows ~ ")"
+        ) -%}
     {%- endfor -%}
 
     {{ return('select 1 as raw_sources_loaded') }}
@@ -366,28 +372,31 @@
     ) -%}
 {% endmacro %}
 
-{#- raw._raw_locations: where each raw table was read from this run (a file, an input
-    table, or 'absent'), so that even a table without rows can be named. -#}
-{% macro create_raw_locations_table(raw_schema) %}
+{#- raw._loaded_tables: per raw table, where it was read from this run (a file, an input
+    table, or 'absent') and how many rows its view reads, counted once here, so the gates
+    need not read every file again and can name a table without rows. -#}
+{% macro create_loaded_tables_table(raw_schema) %}
     {%- set relation = api.Relation.create(
-        database=target.database, schema=raw_schema, identifier='_raw_locations'
+        database=target.database, schema=raw_schema, identifier='_loaded_tables'
     ) -%}
     {%- do run_query(
         'create or replace table ' ~ relation ~ ' as select'
         ~ ' cast(null as ' ~ dbt.type_string() ~ ') as source_name,'
         ~ ' cast(null as ' ~ dbt.type_string() ~ ') as table_name,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_location'
+        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_location,'
+        ~ ' cast(null as ' ~ dbt.type_bigint() ~ ') as readable_rows'
         ~ ' where 1 = 0'
     ) -%}
 {% endmacro %}
 
 {#- Reads a CSV file once in full so DuckDB records the lines it rejects, and copies
-    them, one row per line, into raw._rejected_lines with a reason and an explanation. -#}
+    them, one row per line, into raw._rejected_lines with a reason and an explanation.
+    Returns the number of rows the file's reader reads. -#}
 {% macro record_rejected_lines(raw_schema, source_name, table_name, found, read_options) %}
     {%- set rejects = found.rejects_table -%}
     {%- do run_query('drop table if exists ' ~ rejects) -%}
     {%- do run_query('drop table if exists ' ~ rejects ~ '_scans') -%}
-    {%- do run_query('select count(*) from ' ~ found.reader) -%}
+    {%- set readable_rows = run_query('select count(*) from ' ~ found.reader).columns[0].values()[0] -%}
     {%- set header_columns = found.columns | length -%}
     {%- do run_query(
         'insert into ' ~ raw_schema ~ '._rejected_lines '
@@ -417,4 +426,5 @@
     {%- endif -%}
     {%- do run_query('drop table if exists ' ~ rejects) -%}
     {%- do run_query('drop table if exists ' ~ rejects ~ '_scans') -%}
+    {{ return(readable_rows) }}
 {% endmacro %}

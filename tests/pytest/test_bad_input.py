@@ -82,10 +82,6 @@ def edit_rows(path: Path, edit: Callable[[int, list[str]], str | None]) -> None:
     write_lines(path, lines)
 
 
-def gate_messages(warehouse: Warehouse) -> str:
-    return warehouse.run.output
-
-
 def reconciliation(warehouse: Warehouse) -> pd.DataFrame:
     return warehouse.query("select * from marts.raw_row_reconciliation").set_index("table_name")
 
@@ -291,7 +287,7 @@ def test_european_export_read_without_options_stops_the_build_naming_file_and_re
     write_european_values(clean_raw / "orders.csv", raw / "orders.csv")
     warehouse = build_warehouse(raw, tmp_path / "build", select=GATES, check=False)
     assert not warehouse.run.success
-    message = gate_messages(warehouse)
+    message = warehouse.run.output
     assert "Data-quality gate failed" in message
     assert f"shop.orders ({raw / 'orders.csv'})" in message
     assert "Bestelldatum" not in message

@@ -23,11 +23,6 @@
 with
 
 {% for entry in tables %}
-    {{ entry.table }}_raw as (
-        select count(*) as readable_rows
-        from {{ source(entry.source, entry.table) }}
-    ),
-
     {{ entry.table }}_base as (
         select
             count(case when quarantine_reason is null then 1 end) as valid_rows,
@@ -57,8 +52,8 @@ rejected_lines as (
     select * from {{ source('loader', 'rejected_lines') }}
 ),
 
-raw_locations as (
-    select * from {{ source('loader', 'raw_locations') }}
+loaded_tables as (
+    select * from {{ source('loader', 'loaded_tables') }}
 ),
 
 rejected_reasons as (
@@ -77,9 +72,9 @@ counts as (
         select
             {{ text_literal(entry.source) }} as source_name,
             {{ text_literal(entry.table) }} as table_name,
-            raw_locations.raw_location,
+            loaded_tables.raw_location,
             {{ 'true' if entry.required else 'false' }} as is_required,
-            {{ entry.table }}_raw.readable_rows,
+            loaded_tables.readable_rows,
             {{ entry.table }}_base.valid_rows,
             {{ entry.table }}_base.quarantined_rows as checked_quarantined_rows,
             {{ entry.table }}_staged.staged_rows,
@@ -89,11 +84,10 @@ counts as (
                 as quarantine_error_share,
             cast({{ data_quality_gate_setting(entry.table, 'volume_drop_warn_share') }} as {{ type_ratio() }})
                 as volume_drop_warn_share
-        from {{ entry.table }}_raw
+        from loaded_tables
         cross join {{ entry.table }}_base
         cross join {{ entry.table }}_staged
-        inner join raw_locations
-            on raw_locations.table_name = {{ text_literal(entry.table) }}
+        where loaded_tables.table_name = {{ text_literal(entry.table) }}
         {%- if not loop.last %}
             union all
         {%- endif %}

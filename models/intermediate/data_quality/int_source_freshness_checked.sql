@@ -20,21 +20,8 @@ as_of as (
     select * from {{ ref('int_as_of_date_resolved') }}
 ),
 
-gates as (
-    select * from {{ ref('int_raw_tables_gated') }}
-),
-
-latest_gate_run as (
-    select max(checked_at) as checked_at from gates
-),
-
-locations as (
-    select
-        gates.table_name,
-        gates.raw_location
-    from gates
-    inner join latest_gate_run
-        on gates.checked_at = latest_gate_run.checked_at
+loaded_tables as (
+    select * from {{ source('loader', 'loaded_tables') }}
 ),
 
 {% for source_name, table_name, model_name, column in event_tables -%}
@@ -73,7 +60,7 @@ final as (
         ) as age_days,
         cast({{ max_age_days if max_age_days is not none else 'null' }} as {{ dbt.type_int() }}) as max_age_days,
         case
-            when coalesce(locations.raw_location, 'absent') = 'absent' then 'absent'
+            when loaded_tables.raw_location = 'absent' then 'absent'
             when latest.row_count = 0 then 'no rows'
             {%- if max_age_days is not none %}
                 when
@@ -87,11 +74,11 @@ final as (
         end as freshness_status,
         as_of.as_of_date,
         latest.first_event_at,
-        coalesce(locations.raw_location, 'absent') as raw_location
+        loaded_tables.raw_location
     from latest
     cross join as_of
-    left join locations
-        on latest.table_name = locations.table_name
+    inner join loaded_tables
+        on latest.table_name = loaded_tables.table_name
 )
 
 select * from final
