@@ -29,8 +29,8 @@ help:
 	@echo "make bi         optional: Apache Superset on :8088 with the Customer segments dashboard"
 	@echo "make bi-stop    stop the Superset web server that make bi started"
 	@echo "make public-interface  record the public marts' columns and types (models/marts/public_interface.json)"
-	@echo "make contract-docs  rewrite the README's raw data contract from the sources YAML"
-	@echo "make registry-docs  rewrite the README's table of segment families from the registry"
+	@echo "make contract-docs  rewrite docs/data-contract.md's raw contract from the sources YAML"
+	@echo "make registry-docs  rewrite docs/segments.md's segment families from the registry"
 	@echo "make reference-seeds  rebuild the ISO country, currency and rate seeds (seeds/*.csv)"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
 	@echo "make benchmark-clv  time the CLV fits against lifetimes on 1M customers, write BENCHMARKS.md"
@@ -100,13 +100,13 @@ bi-stop: $(STAMP)
 	$(BIN)/python scripts/superset_bi.py --stop
 
 contract-docs: $(STAMP)
-	$(BIN)/python -m segment_warehouse.contract --write README.md
+	$(BIN)/python -m segment_warehouse.contract --write docs/data-contract.md
 
 public-interface: $(STAMP)
 	$(BIN)/python -m segment_warehouse.interface --write
 
 registry-docs: $(STAMP)
-	$(BIN)/python -m segment_warehouse.registry --write README.md
+	$(BIN)/python -m segment_warehouse.registry --write docs/segments.md
 
 reference-seeds: $(STAMP)
 	$(BIN)/python -m segment_warehouse.reference_seeds

@@ -2,7 +2,7 @@
     How one raw table is read: var raw_read_options.defaults, overridden by
     var raw_read_options.tables.<table>, over the built-in defaults below. Unknown keys
     and unknown tables fail the run with a message naming them, so a typo never goes
-    unnoticed. See README "When input is bad" for each key.
+    unnoticed. See docs/data-contract.md, "When input is bad", for each key.
 -#}
 {% macro raw_read_option_defaults() %}
     {{ return({

@@ -12,10 +12,10 @@ from segment_warehouse.contract import PROJECT_DIR, SECTION, load_contract, rend
 from segment_warehouse.readme import readme_section
 
 
-def test_readme_documents_the_contract_in_the_sources_yaml() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text()
-    assert readme_section(readme, SECTION) == render_markdown(load_contract()), (
-        "README contract section is stale: run `make contract-docs`"
+def test_docs_document_the_contract_in_the_sources_yaml() -> None:
+    page = (PROJECT_DIR / "docs" / "data-contract.md").read_text()
+    assert readme_section(page, SECTION) == render_markdown(load_contract()), (
+        "docs/data-contract.md contract section is stale: run `make contract-docs`"
     )
 
 
@@ -53,12 +53,12 @@ def test_every_macro_is_documented() -> None:
     assert documented - defined == set(), "documented macros that do not exist"
 
 
-def test_readme_documents_every_family_of_the_segment_registry() -> None:
-    readme = (PROJECT_DIR / "README.md").read_text()
+def test_docs_document_every_family_of_the_segment_registry() -> None:
+    readme = (PROJECT_DIR / "docs" / "segments.md").read_text()
     families = registry.load_registry()
     expected = registry.render_markdown(families, registry.load_project_vars())
     assert readme_section(readme, registry.SECTION) == expected, (
-        "README registry section is stale: run `make registry-docs`"
+        "docs/segments.md registry section is stale: run `make registry-docs`"
     )
     for family in families:
         assert f"`{family['column']}`" in readme, family["family"]
