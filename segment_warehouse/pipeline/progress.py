@@ -3,9 +3,9 @@
 dbt runs with ``--log-format json``: every line it prints is one event. This module turns
 those events into short plain lines (no cursor movement, so they read well in CI logs):
 nodes done out of the total, the layer being built (staging, intermediate, marts, from the
-node's path), the elapsed time, and every failure with its message as it happens. A line
-is printed at most every ``interval_seconds`` while nodes finish, and at once on a new
-layer, a failure or an error.
+node's path; the furthest one started), the elapsed time, and every failure with its
+message as it happens. A line is printed at most every ``interval_seconds`` while nodes
+finish, and at once on a new layer, a failure or an error.
 """
 
 from __future__ import annotations
@@ -142,14 +142,18 @@ class ProgressDisplay:
             unique_id = node_info.get("unique_id")
             if unique_id:
                 progress.layers_of_nodes[unique_id] = layer
-            if layer in LAYERS and layer != progress.layer:
+            # dbt runs independent nodes side by side: the layer shown is the furthest
+            # one started, so it moves forward only
+            reached = LAYERS.index(progress.layer) if progress.layer in LAYERS else -1
+            if layer in LAYERS and LAYERS.index(layer) > reached:
                 progress.layer = layer
                 written.append(self.say(self.status_line()))
                 self.last_printed = self.clock()
         elif self._finishes_a_node(name, data, node_info):
             progress.finished.add(str(node_info.get("unique_id") or data.get("index")))
             progress.done = len(progress.finished)
-            progress.total = data.get("total") or progress.total
+            # test results count their total as num_models
+            progress.total = data.get("total") or data.get("num_models") or progress.total
             status = str(node_info.get("node_status") or data.get("status") or "").lower()
             if status in FAILING_STATUSES:
                 node = node_info.get("node_name") or data.get("name") or "?"
@@ -172,7 +176,8 @@ class ProgressDisplay:
 
     @staticmethod
     def _finishes_a_node(name: str, data: Mapping[str, Any], node_info: Mapping[str, Any]) -> bool:
-        if "index" not in data or "total" not in data or name.startswith("LogHook"):
+        has_total = "total" in data or "num_models" in data
+        if "index" not in data or not has_total or name.startswith("LogHook"):
             return False
         if name == "LogStartLine":
             return False
