@@ -192,6 +192,15 @@ def cmd_demo_data(argv: list[str], project: ProjectPaths) -> int:
         if not ensure_demo_data(project, args.customers, args.seed, force=False):
             print(f"demo data in {project.demo_dir} is current")
         return 0
+    plain = argparse.ArgumentParser(add_help=False)
+    plain.add_argument("--customers", type=int, default=DEMO_CUSTOMERS)
+    plain.add_argument("--seed", type=int, default=DEMO_SEED)
+    plain.add_argument("--out", type=Path, default=project.demo_dir)
+    known, others = plain.parse_known_args(argv)
+    if not others and project.resolve(known.out) == project.demo_dir:
+        # the project's demo data: stamped, so that build does not generate it again
+        ensure_demo_data(project, known.customers, known.seed, force=True)
+        return 0
     if "--out" not in argv and not any(arg.startswith("--out=") for arg in argv):
         argv = [*argv, "--out", str(project.demo_dir)]
     return main(argv, prog=f"{PROG} demo-data")

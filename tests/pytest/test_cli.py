@@ -209,3 +209,17 @@ def test_check_on_a_bad_file_fails_naming_it(small_demo: Path, tmp_path: Path) -
     assert "invalid_value" in row
     assert f"{raw / 'orders.csv'}" in done.stdout
     assert done.stdout.splitlines()[-1] == "verdict: error"
+
+
+def test_demo_data_is_generated_in_the_project_only_when_missing_or_stale(
+    project_copy: Path,
+) -> None:
+    shutil.copytree(PROJECT_DIR / "seeds", project_copy / "seeds")
+    project = paths.ProjectPaths(project_copy)
+    assert cli.ensure_demo_data(project, 300, 1, force=False)
+    orders = project_copy / "data" / "demo" / "raw" / "orders.parquet"
+    written = orders.stat().st_mtime_ns
+    assert not cli.ensure_demo_data(project, 300, 1, force=False)  # current: kept
+    assert orders.stat().st_mtime_ns == written
+    assert cli.ensure_demo_data(project, 300, 2, force=False)  # another seed: regenerated
+    assert [stamp.name for stamp in project.demo_dir.glob(".generated-*")] == [".generated-300-2"]
