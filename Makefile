@@ -10,17 +10,21 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_CUSTOMERS ?= 100000
 DEMO_SEED ?= 42
 DEMO_DIR := data/demo
-DEMO_STAMP := $(DEMO_DIR)/.generated-$(DEMO_CUSTOMERS)-$(DEMO_SEED)
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENT_WAREHOUSE_RAW_DATA_DIR ?= $(CURDIR)/$(DEMO_DIR)/raw
 DBT := $(BIN)/dbt
+# the project's one command line (segment_warehouse/cli.py); `$(CLI) --help` lists commands
+CLI := $(BIN)/segment-warehouse --project-dir $(CURDIR)
+DEMO_ARGS := --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 
-.PHONY: help install build demo-data dbt-build refresh test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
+.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
 	@echo "make refresh    the scheduled job on the demo data: build as of REFRESH_DATE, record history, publish"
+	@echo "make backfill   the scheduled job for every BACKFILL_STEP from BACKFILL_FROM to REFRESH_DATE"
+	@echo "make check      validate the raw files (RAW_DATA_DIR) against the contract; no marts built"
 	@echo "make test       lint (sqlfluff, ruff) and pytest, including dbt end to end on generated data"
 	@echo "make lint       sqlfluff and ruff checks only"
 	@echo "make format     apply sqlfluff and ruff fixes"
@@ -37,6 +41,7 @@ help:
 	@echo "make benchmark-clusters  time the clustering against plain KMeans on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-incremental  time an incremental run against a full rebuild on 1M customers, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
+	@echo "Every target runs .venv/bin/segment-warehouse; see its --help and each command's --help."
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,26 +51,33 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
-$(DEMO_STAMP): $(STAMP) segment_warehouse/demo_data.py
-	rm -f $(DEMO_DIR)/.generated-*
-	$(BIN)/python scripts/generate_demo_data.py --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --out $(DEMO_DIR)
-	touch $(DEMO_STAMP)
+# regenerates every time; build and refresh generate it only when missing or stale
+demo-data: $(STAMP)
+	$(CLI) demo-data $(DEMO_ARGS) --out $(DEMO_DIR)
 
-demo-data: $(DEMO_STAMP)
-
-dbt-build: $(STAMP)
-	mkdir -p warehouse
-	$(DBT) build --target dev
-
-build: demo-data dbt-build
+# demo data when missing or stale (customers, seed or generator changed), then dbt build
+build: $(STAMP)
+	$(CLI) build $(DEMO_ARGS)
 
 # The demo data ends on 2026-06-30; the job's freshness check fails for later dates.
 REFRESH_DATE ?= 2026-06-30
 REFRESH_ARGS ?= --as-of-date $(REFRESH_DATE)
 
-refresh: demo-data
-	mkdir -p warehouse
-	$(BIN)/python scripts/refresh.py $(REFRESH_ARGS)
+BACKFILL_FROM ?= 2026-01-31
+BACKFILL_STEP ?= month
+RAW_DATA_DIR ?= $(SEGMENT_WAREHOUSE_RAW_DATA_DIR)
+
+# the demo data when missing or stale, then the job (its own dbt build)
+refresh: $(STAMP)
+	$(CLI) demo-data --if-needed $(DEMO_ARGS)
+	$(CLI) refresh $(REFRESH_ARGS)
+
+backfill: $(STAMP)
+	$(CLI) demo-data --if-needed $(DEMO_ARGS)
+	$(CLI) backfill $(BACKFILL_FROM) $(REFRESH_DATE) --step $(BACKFILL_STEP)
+
+check: $(STAMP)
+	$(CLI) check $(RAW_DATA_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check segment_warehouse models scripts tests
@@ -87,29 +99,28 @@ pytest: $(STAMP)
 test: lint pytest
 
 docs: $(STAMP)
-	$(DBT) docs generate --static --target dev
-	@echo "docs site: target/static_index.html"
+	$(CLI) docs
 
 report: $(STAMP)
-	$(BIN)/python scripts/segment_report.py
+	$(CLI) report
 
 bi: $(STAMP)
-	$(BIN)/python scripts/superset_bi.py
+	$(CLI) bi
 
 bi-stop: $(STAMP)
-	$(BIN)/python scripts/superset_bi.py --stop
+	$(CLI) bi --stop
 
 contract-docs: $(STAMP)
-	$(BIN)/python -m segment_warehouse.contract --write docs/data-contract.md
+	$(BIN)/python -m segment_warehouse.documentation.contract --write docs/data-contract.md
 
 public-interface: $(STAMP)
-	$(BIN)/python -m segment_warehouse.interface --write
+	$(BIN)/python -m segment_warehouse.documentation.interface --write
 
 registry-docs: $(STAMP)
-	$(BIN)/python -m segment_warehouse.registry --write docs/segments.md
+	$(BIN)/python -m segment_warehouse.documentation.registry --write docs/segments.md
 
 reference-seeds: $(STAMP)
-	$(BIN)/python -m segment_warehouse.reference_seeds
+	$(BIN)/python -m segment_warehouse.documentation.reference_seeds
 
 benchmark: $(STAMP)
 	$(BIN)/python scripts/benchmark.py

@@ -30,7 +30,7 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
 # a section other scripts maintain (`<!-- name:start -->` … `<!-- name:end -->`, as
-# segment_warehouse.readme writes them), with the `## ` heading line right before it
+# segment_warehouse.documentation.readme writes them), with the `## ` heading line right before it
 MARKED_SECTION = re.compile(
     r"^(?:## [^\n]*\n(?:[ \t]*\n)*)?<!-- ([\w.-]+):start -->.*?<!-- \1:end -->[ \t]*$",
     re.MULTILINE | re.DOTALL,
@@ -94,7 +94,9 @@ def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
     result.generate = run_measured(
         [
             sys.executable,
-            "scripts/generate_demo_data.py",
+            "-m",
+            "segment_warehouse.cli",
+            "demo-data",
             "--customers",
             str(customers),
             "--seed",

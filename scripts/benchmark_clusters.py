@@ -47,11 +47,12 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from segment_warehouse import clustering, measure
-from segment_warehouse.dbt_runner import run_dbt
-from segment_warehouse.demo_data import generate
-from segment_warehouse.readme import write_section
-from segment_warehouse.registry import load_project_vars
+from segment_warehouse.demo.generator import generate
+from segment_warehouse.documentation.readme import write_section
+from segment_warehouse.documentation.registry import load_project_vars
+from segment_warehouse.modelling import clustering
+from segment_warehouse.pipeline import measure
+from segment_warehouse.pipeline.dbt_runner import run_dbt
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MODEL_PATH = PROJECT_DIR / "models" / "intermediate" / "clusters" / "int_cluster_model.py"

@@ -1,7 +1,7 @@
 """Time the lifetime-value fits against the reference ``lifetimes``; write BENCHMARKS.md.
 
 BG/NBD and Gamma-Gamma are fitted on one per-customer summary (frequency, recency, age,
-monetary value) by ``segment_warehouse.clv`` and by ``lifetimes`` (penalizer 0, tight
+monetary value) by ``segment_warehouse.modelling.clv`` and by ``lifetimes`` (penalizer 0, tight
 tolerances), each implementation once, in its own forked process so that its wall time
 and peak resident memory are its own. The summary is simulated by default: day-granular
 like ``int_customer_clv_summary`` (times in weeks, whole days / 7, ages up to three years),
@@ -29,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from segment_warehouse import clv, measure
-from segment_warehouse.clv_simulation import simulate_day_summary
-from segment_warehouse.readme import write_section
+from segment_warehouse.documentation.readme import write_section
+from segment_warehouse.modelling import clv
+from segment_warehouse.modelling.clv_simulation import simulate_day_summary
+from segment_warehouse.pipeline import measure
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "clv-fit"
@@ -84,7 +85,7 @@ class Run:
 
 
 def simulate_summary(customers: int, seed: int) -> Summary:
-    """Draw the benchmark's summary (segment_warehouse.clv_simulation, three years of ages)."""
+    """Draw the summary (segment_warehouse.modelling.clv_simulation, three years of ages)."""
     simulated = simulate_day_summary(
         SIMULATED_BG_NBD, SIMULATED_GAMMA_GAMMA, customers, seed, MAX_AGE_DAYS
     )
@@ -131,7 +132,7 @@ def read_summary(database: Path) -> Summary:
 
 
 def fit_ours(summary: Summary) -> dict[str, ModelFit]:
-    """Fit both models with ``segment_warehouse.clv``."""
+    """Fit both models with ``segment_warehouse.modelling.clv``."""
     start = time.perf_counter()
     bg_nbd = clv.fit_bg_nbd(summary.frequency, summary.recency, summary.age)
     middle = time.perf_counter()
@@ -227,7 +228,8 @@ def render(
         f"Measured by `{command}` on {started:%Y-%m-%d}: {os.cpu_count()} cores, "
         f"{platform.machine()}, Python {platform.python_version()}, {versions()}. "
         f"Both models are fitted by maximum likelihood on {summary.description}; "
-        "Gamma-Gamma on the repeat buyers only. Ours (`segment_warehouse.clv`) compresses "
+        "Gamma-Gamma on the repeat buyers only. Ours (`segment_warehouse.modelling.clv`) "
+        "compresses "
         "identical summary rows and fits the distinct ones (L-BFGS-B with exact gradients; "
         "Gamma functions evaluated once per distinct frequency, logarithms once per distinct "
         "recency and age, so only one logistic term per distinct row remains); "

@@ -1,7 +1,7 @@
 """Time the incremental base models against a full rebuild; write BENCHMARKS.md.
 
 The demo generator writes ``--customers`` customers (seed ``--seed``) and its orders,
-order lines and web sessions are put in arrival order (``segment_warehouse.arrival``).
+order lines and web sessions are put in arrival order (``segment_warehouse.demo.arrival``).
 The files as they stood ``--increment-days`` days before the latest order date are a
 prefix of them. Two warehouses are built with dbt (``--select`` the staging layer of the three
 incremental tables and what it needs, no tests):
@@ -33,10 +33,10 @@ from pathlib import Path
 
 import duckdb
 
-from segment_warehouse.arrival import INCREMENTAL_TABLES, arrange_in_arrival_order, arrival_sql
-from segment_warehouse.dbt_runner import run_dbt
-from segment_warehouse.demo_data import generate
-from segment_warehouse.readme import write_section
+from segment_warehouse.demo.arrival import INCREMENTAL_TABLES, arrange_in_arrival_order, arrival_sql
+from segment_warehouse.demo.generator import generate
+from segment_warehouse.documentation.readme import write_section
+from segment_warehouse.pipeline.dbt_runner import run_dbt
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "incremental"

@@ -42,9 +42,9 @@ PRELOADED_MODULES = (
     "sklearn.metrics",
     "sklearn.model_selection",
     "sklearn.preprocessing",
-    "segment_warehouse.churn",
-    "segment_warehouse.clustering",
-    "segment_warehouse.clv",
+    "segment_warehouse.modelling.churn",
+    "segment_warehouse.modelling.clustering",
+    "segment_warehouse.modelling.clv",
 )
 """Imported before dbt's threads start: every module a Python model imports (a test checks)."""
 

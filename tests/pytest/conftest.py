@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from segment_warehouse.arrival import arrange_in_arrival_order
-from segment_warehouse.dbt_runner import DbtRun, run_dbt
+from segment_warehouse.demo.arrival import arrange_in_arrival_order
+from segment_warehouse.pipeline.dbt_runner import DbtRun, run_dbt
 
 
 @dataclass
@@ -135,7 +135,7 @@ def build_warehouse(
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated dataset with planted behaviours and 2 % bad rows, its
     incremental tables in arrival order (arrange_in_arrival_order)."""
-    from segment_warehouse.demo_data import generate
+    from segment_warehouse.demo.generator import generate
 
     out_dir = tmp_path_factory.mktemp("demo")
     generate(out_dir, customers=3000, seed=7, fmt="parquet", bad_row_share=0.02)

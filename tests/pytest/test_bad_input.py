@@ -26,14 +26,15 @@ import pandas as pd
 import pytest
 from conftest import Warehouse, build_warehouse
 
-from segment_warehouse.dbt_runner import PROJECT_DIR
+from segment_warehouse.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.dbt
 
 GATES = "+int_raw_tables_gated +quarantined_rows +raw_row_reconciliation"
 """The raw layer, staging, the gates and the quarantine marts: what bad input reaches."""
 
-REFRESH = PROJECT_DIR / "scripts" / "refresh.py"
+# the scheduled job through the console script's module
+REFRESH = ["-m", "segment_warehouse.cli", "--project-dir", str(PROJECT_DIR), "refresh"]
 
 
 # ---- data ----------------------------------------------------------------------------
@@ -42,7 +43,7 @@ REFRESH = PROJECT_DIR / "scripts" / "refresh.py"
 @pytest.fixture(scope="module")
 def clean_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clean generated delivery: 400 customers, every table, CSV, no planted bad rows."""
-    from segment_warehouse.demo_data import generate
+    from segment_warehouse.demo.generator import generate
 
     out_dir = tmp_path_factory.mktemp("clean")
     generate(out_dir, customers=400, seed=23, fmt="csv", bad_row_share=0)
@@ -713,7 +714,7 @@ def refresh(root: Path, raw: Path, *args: str) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [
             sys.executable,
-            str(REFRESH),
+            *REFRESH,
             "--target",
             "test",
             "--database",

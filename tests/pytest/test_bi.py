@@ -22,9 +22,10 @@ import pytest
 import yaml
 from conftest import Warehouse
 
-from segment_warehouse import publish, registry
-from segment_warehouse.dbt_runner import run_dbt
-from segment_warehouse.report import load_report_data, write_report
+from segment_warehouse.bi.report import load_report_data, write_report
+from segment_warehouse.documentation import registry
+from segment_warehouse.pipeline import publish
+from segment_warehouse.pipeline.dbt_runner import run_dbt
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 MF = Path(sys.executable).with_name("mf")
@@ -362,7 +363,11 @@ def test_report_command_fails_clearly_without_a_publication(tmp_path: Path) -> N
     done = subprocess.run(
         [
             sys.executable,
-            str(PROJECT_DIR / "scripts" / "segment_report.py"),
+            "-m",
+            "segment_warehouse.cli",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "report",
             "--published",
             str(missing),
             "--output",
@@ -512,10 +517,10 @@ def test_docs_site_renders_the_customer_segments_page_with_its_definitions_in_ch
 @pytest.fixture(scope="module")
 def superset_dashboard() -> dict:
     """What make bi provisioned, when it did and the server is up; else skip."""
-    from segment_warehouse import superset
+    from segment_warehouse.bi import superset
 
-    provisioned = superset.HOME / "provisioned.json"
     instance = superset.Superset()
+    provisioned = instance.home / "provisioned.json"
     if not provisioned.exists() or not superset._is_up(instance):
         pytest.skip("Superset is not provisioned and running: run make refresh and make bi")
     superset.login(instance)
@@ -530,7 +535,7 @@ def test_superset_dashboard_shows_every_chart_with_data(browser, superset_dashbo
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from segment_warehouse import superset
+    from segment_warehouse.bi import superset
 
     instance = superset_dashboard["instance"]
     specs = superset.dashboard_charts()

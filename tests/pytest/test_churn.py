@@ -8,7 +8,7 @@ import pytest
 from scipy import special, stats
 from sklearn.metrics import roc_auc_score
 
-from segment_warehouse import churn
+from segment_warehouse.modelling import churn
 
 TRAINING_CUSTOMERS = 4000
 LARGE_MAX_ROWS = 1_000_000

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segment_warehouse import clustering
+from segment_warehouse.modelling import clustering
 
 PLANTED_CENTERS = np.array(
     [

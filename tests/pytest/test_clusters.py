@@ -15,8 +15,8 @@ import yaml
 from conftest import Warehouse, build_warehouse
 from sklearn.metrics import adjusted_rand_score
 
-from segment_warehouse import clustering
-from segment_warehouse.dbt_runner import PROJECT_DIR
+from segment_warehouse.modelling import clustering
+from segment_warehouse.paths import PROJECT_DIR
 
 pytestmark = pytest.mark.dbt
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from segment_warehouse import clv
+from segment_warehouse.modelling import clv
 
 TRUE_BG_NBD = {"r": 0.75, "alpha": 8.0, "a": 0.8, "b": 2.5}
 TRUE_GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 15.0}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segment_warehouse import clv
+from segment_warehouse.modelling import clv
 
 BG_NBD = {"r": 0.75, "alpha": 8.0, "a": 0.8, "b": 2.5}
 GAMMA_GAMMA = {"p": 6.0, "q": 4.0, "gamma": 15.0}

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from segment_warehouse import clv
-from segment_warehouse.clv_simulation import SimulatedSummary as Summary
-from segment_warehouse.clv_simulation import simulate_day_summary
+from segment_warehouse.modelling import clv
+from segment_warehouse.modelling.clv_simulation import SimulatedSummary as Summary
+from segment_warehouse.modelling.clv_simulation import simulate_day_summary
 
 lifetimes = pytest.importorskip("lifetimes")
 

@@ -7,9 +7,10 @@ import re
 
 import yaml
 
-from segment_warehouse import interface, registry
-from segment_warehouse.contract import PROJECT_DIR, SECTION, load_contract, render_markdown
-from segment_warehouse.readme import readme_section
+from segment_warehouse.documentation import interface, registry
+from segment_warehouse.documentation.contract import SECTION, load_contract, render_markdown
+from segment_warehouse.documentation.readme import readme_section
+from segment_warehouse.paths import PROJECT_DIR
 
 
 def test_docs_document_the_contract_in_the_sources_yaml() -> None:
@@ -90,7 +91,7 @@ def test_doc_blocks_define_every_family_and_customer_segments_quotes_them() -> N
 
 
 def test_public_marts_change_only_compatibly_or_with_a_new_version() -> None:
-    recorded = json.loads(interface.INTERFACE_PATH.read_text())
+    recorded = json.loads((PROJECT_DIR / interface.INTERFACE_FILE).read_text())
     current = interface.read_interface()
     assert interface.incompatible_changes(recorded, current) == [], (
         "a public mart changed incompatibly: add a model version (dbt versions:), or after a "

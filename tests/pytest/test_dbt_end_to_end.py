@@ -196,7 +196,7 @@ def test_hand_made_bad_rows_land_in_quarantine_with_reasons(tmp_path: Path) -> N
 
 
 def test_orders_only_input_builds_the_scv_lifecycle_rfm_and_clusters(tmp_path: Path) -> None:
-    from segment_warehouse.demo_data import generate
+    from segment_warehouse.demo.generator import generate
 
     generate(
         tmp_path / "data", customers=1500, seed=11, fmt="csv", bad_row_share=0.01, tables=["orders"]

@@ -11,8 +11,9 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from segment_warehouse.contract import load_contract
-from segment_warehouse.demo_data import TABLES, generate, holiday_windows, main
+from segment_warehouse.demo.generator import TABLES, generate, main
+from segment_warehouse.demo.reference import holiday_windows
+from segment_warehouse.documentation.contract import load_contract
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SEEDS_DIR = PROJECT_DIR / "seeds"

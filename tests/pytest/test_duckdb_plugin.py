@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from segment_warehouse import duckdb_plugin
-from segment_warehouse.dbt_runner import PROJECT_DIR
+from segment_warehouse.paths import PROJECT_DIR
 
 
 def prepare(path: Path, cache_dir: Path, **options: str) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segment_warehouse.evaluation import planted_truth_scores, render_markdown
+from segment_warehouse.modelling.evaluation import planted_truth_scores, render_markdown
 
 
 def test_scores_count_planted_predicted_and_both_excluding_duplicates(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ run processing only what changed, ends up identical, table by table and row by r
 the warehouse built once from the final files (``demo_warehouse``).
 
 The orders, order lines and web sessions files are in arrival order
-(``segment_warehouse.arrival``), so each batch is a prefix of them. On the way, the
+(``segment_warehouse.demo.arrival``), so each batch is a prefix of them. On the way, the
 batches hold what an incremental run must repair: orders whose customer arrives later,
 customers that are fixed and then quarantined again, rows that arrive 60 days late,
 rows edited in place within the lookback, and rows that are deleted at the source.
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import Warehouse, build_warehouse, table_checksum
 
-from segment_warehouse.arrival import INCREMENTAL_TABLES, arrival_sql
+from segment_warehouse.demo.arrival import INCREMENTAL_TABLES, arrival_sql
 
 CUTOFFS = ("2026-02-28", "2026-05-15")
 # A batch builds the base models and what the core marts need; the final batch builds

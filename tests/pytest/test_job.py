@@ -27,11 +27,13 @@ import pandas as pd
 import pytest
 from conftest import reference_lifecycle, table_checksum
 
-from segment_warehouse import job
-from segment_warehouse.dbt_runner import PROJECT_DIR
-from segment_warehouse.publish import PAUSE_BEFORE_SWAP_ENV
+from segment_warehouse.paths import PROJECT_DIR
+from segment_warehouse.pipeline import locks
+from segment_warehouse.pipeline import runs as run_records
+from segment_warehouse.pipeline.publish import PAUSE_BEFORE_SWAP_ENV
 
-REFRESH = PROJECT_DIR / "scripts" / "refresh.py"
+# the scheduled job through the console script's module
+REFRESH = ["-m", "segment_warehouse.cli", "--project-dir", str(PROJECT_DIR), "refresh"]
 PUBLISHED_MARTS = [
     "dim_customers",
     "customer_segments",
@@ -64,7 +66,7 @@ class JobWorld:
     def command(self, *args: str) -> list[str]:
         return [
             sys.executable,
-            str(REFRESH),
+            *REFRESH,
             "--target",
             "test",
             "--database",
@@ -250,7 +252,7 @@ def test_every_run_is_recorded_and_the_latest_is_published(world: JobWorld) -> N
     pd.testing.assert_frame_equal(published_runs[same], runs[same])
     assert (published_runs["ended_at"] <= runs["ended_at"]).all()
     # the refresh lock is released and empty; the lock file stays
-    assert job.refresh_lock_path(world.database).read_text() == ""
+    assert locks.refresh_lock_path(world.database).read_text() == ""
     logged = [
         json.loads(line)
         for line in (world.published.parent / "job_runs.jsonl").read_text().splitlines()
@@ -429,7 +431,7 @@ def test_stale_sources_fail_the_run_and_publish_nothing(world: JobWorld) -> None
     # and the console line, naming the stale source, its file and its latest event
     results = json.loads((world.root / "target" / "run_results.json").read_text())["results"]
     first = next(result for result in results if result["status"] in {"error", "fail"})
-    own_message = job.node_message(first["message"])
+    own_message = run_records.node_message(first["message"])
     assert own_message and own_message in record["message"]
     assert "shop.orders (" in own_message and "is stale: its latest event, " in own_message
     (console,) = [line for line in stale.stdout.splitlines() if " failed - " in line]
@@ -455,8 +457,8 @@ def test_a_second_refresh_exits_3_at_once_and_sigterm_stops_the_build(world: Job
     assert second.returncode == 3, second.stdout + second.stderr
     assert "Traceback" not in second.stderr and second.stdout == ""
     (line,) = second.stderr.strip().splitlines()
-    assert line.startswith("refresh.py: another refresh is running: ")
-    assert f"pid {first.pid} " in line and str(job.refresh_lock_path(world.database)) in line
+    assert line.startswith("segment-warehouse refresh: another refresh is running: ")
+    assert f"pid {first.pid} " in line and str(locks.refresh_lock_path(world.database)) in line
 
     # stopped once dbt is building, with the warehouse open
     _wait_for(
@@ -531,7 +533,7 @@ def test_sigkill_during_the_build_takes_dbt_down_and_frees_the_lock(world: JobWo
     _wait_for(lambda: not _alive(dbt), "dbt to die with the job", timeout=30)
     # nothing could record it: the run says running until the next run finds it
     assert world.runs().iloc[-1]["status"] == "running"
-    with job.RefreshLock(job.refresh_lock_path(world.database), {}):
+    with locks.RefreshLock(locks.refresh_lock_path(world.database), {}):
         pass
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segment_warehouse import job
-from segment_warehouse.dbt_runner import PROJECT_DIR
+from segment_warehouse.paths import PROJECT_DIR
+from segment_warehouse.pipeline import job, locks
+from segment_warehouse.pipeline import runs as run_records
 
 
 def _dates(*days: str) -> list[dt.date]:
@@ -62,7 +63,11 @@ def test_backfill_refuses_a_reversed_range() -> None:
 
 def _refresh(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "scripts" / "refresh.py"), *args],
+        [
+            sys.executable,
+            *["-m", "segment_warehouse.cli", "--project-dir", str(PROJECT_DIR), "refresh"],
+            *args,
+        ],
         capture_output=True,
         text=True,
         check=False,
@@ -143,8 +148,10 @@ def test_full_refresh_rebuilds_the_base_models_on_the_first_date_only(
     assert seen == [True, False, False]
 
 
-def _success() -> job.RunRecord:
-    return job.RunRecord(run_id="r", as_of_date="2026-06-30", status="success", started_at="")
+def _success() -> run_records.RunRecord:
+    return run_records.RunRecord(
+        run_id="r", as_of_date="2026-06-30", status="success", started_at=""
+    )
 
 
 # ---- exit codes ---------------------------------------------------------------------------
@@ -168,7 +175,7 @@ def test_help_lists_every_exit_code(tmp_path: Path) -> None:
 
 
 def test_every_status_is_documented() -> None:
-    assert list(job.STATUSES) == [
+    assert list(run_records.STATUSES) == [
         "running",
         "publishing",
         "success",
@@ -176,7 +183,7 @@ def test_every_status_is_documented() -> None:
         "killed",
         "abandoned",
     ]
-    for status in job.STATUSES:
+    for status in run_records.STATUSES:
         assert f"``{status}``" in job.__doc__, status
 
 
@@ -184,22 +191,22 @@ def test_every_status_is_documented() -> None:
 
 
 def test_the_refresh_lock_names_its_holder_and_refuses_a_second_one(tmp_path: Path) -> None:
-    lock_path = job.refresh_lock_path(tmp_path / "w.duckdb")
+    lock_path = locks.refresh_lock_path(tmp_path / "w.duckdb")
     assert lock_path == tmp_path / "w.duckdb.refresh.lock"
-    with job.RefreshLock(lock_path, {"started_at": "2026-06-30T02:30:00+00:00"}) as lock:
+    with locks.RefreshLock(lock_path, {"started_at": "2026-06-30T02:30:00+00:00"}) as lock:
         lock.update(run_id="2026-06-29_x")
         holder = json.loads(lock_path.read_text())
         assert holder["pid"] == os.getpid() and holder["run_id"] == "2026-06-29_x"
         # a second open file description conflicts with the first, even in this process
         started = time.monotonic()
         with pytest.raises(job.RefreshLockedError) as refused:
-            job.RefreshLock(lock_path, {}).__enter__()
+            locks.RefreshLock(lock_path, {}).__enter__()
         assert time.monotonic() - started < 1
         message = str(refused.value)
         assert f"pid {os.getpid()}" in message and str(lock_path) in message
         assert "2026-06-30T02:30:00+00:00" in message and "\n" not in message
     assert lock_path.read_text() == ""  # released and emptied; the file stays
-    with job.RefreshLock(lock_path, {}):
+    with locks.RefreshLock(lock_path, {}):
         pass
 
 
@@ -207,8 +214,8 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from segment_warehouse import job
-    with job.RefreshLock(Path(sys.argv[1]), {"started_at": "then"}):
+    from segment_warehouse.pipeline import locks
+    with locks.RefreshLock(Path(sys.argv[1]), {"started_at": "then"}):
         print("locked", flush=True)
         time.sleep(600)
     """
@@ -220,7 +227,7 @@ def test_a_refresh_exits_3_while_another_process_holds_the_lock_and_runs_once_it
 ) -> None:
     database = tmp_path / "w.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(job.refresh_lock_path(database))],
+        [sys.executable, "-c", HOLDER, str(locks.refresh_lock_path(database))],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -230,7 +237,7 @@ def test_a_refresh_exits_3_while_another_process_holds_the_lock_and_runs_once_it
         refused = _refresh("--database", str(database), "--as-of-date", "2026-06-30", cwd=tmp_path)
         assert time.monotonic() - started < 30
         assert refused.returncode == 3, refused.stderr
-        assert refused.stderr.startswith("refresh.py: another refresh is running: ")
+        assert refused.stderr.startswith("segment-warehouse refresh: another refresh is running: ")
         assert f"pid {holder.pid} " in refused.stderr and "Traceback" not in refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1
         assert refused.stdout == ""
@@ -239,7 +246,7 @@ def test_a_refresh_exits_3_while_another_process_holds_the_lock_and_runs_once_it
         holder.kill()
         holder.wait()
     # the kernel released the lock of the killed holder
-    with job.RefreshLock(job.refresh_lock_path(database), {}):
+    with locks.RefreshLock(locks.refresh_lock_path(database), {}):
         pass
 
 
@@ -274,11 +281,11 @@ def test_a_runs_table_of_an_older_version_gains_the_new_columns(tmp_path: Path) 
             "insert into ops.job_runs values ('old', '2026-05-31', '2026-06-01 02:30:00',"
             " '2026-06-01 02:40:00', 'success', true, 'published', '{}', '[]', '[]', '{}', 'l')"
         )
-    record = job.RunRecord(
+    record = run_records.RunRecord(
         run_id="new", as_of_date="2026-06-30", started_at="2026-07-01T02:30:00+00:00"
     )
     record.pid, record.host = 4242, "batch-1"
-    job._record(settings, record, final=False)
+    run_records.record_run(settings, record, final=False)
     assert _statuses(settings.database) == {
         "old": ("success", None, None, "published", dt.datetime(2026, 6, 1, 2, 40)),
         "new": ("running", 4242, "batch-1", "", None),
@@ -293,7 +300,7 @@ def test_runs_left_running_or_publishing_are_marked_abandoned(tmp_path: Path) ->
         ("b-running", "running", 12),
         ("c-publishing", "publishing", 13),
     ]:
-        record = job.RunRecord(
+        record = run_records.RunRecord(
             run_id=run_id,
             as_of_date="2026-06-30",
             started_at="2026-07-01T02:30:00+00:00",
@@ -301,9 +308,9 @@ def test_runs_left_running_or_publishing_are_marked_abandoned(tmp_path: Path) ->
             pid=pid,
             host="batch-1",
         )
-        job._record(settings, record, final=False)
+        run_records.record_run(settings, record, final=False)
 
-    abandoned = job.mark_abandoned(settings, found_by="d-new")
+    abandoned = run_records.mark_abandoned(settings, found_by="d-new")
     assert [record.run_id for record in abandoned] == ["b-running", "c-publishing"]
     runs = _statuses(settings.database)
     assert runs["a-success"][0] == "success"
@@ -318,21 +325,21 @@ def test_runs_left_running_or_publishing_are_marked_abandoned(tmp_path: Path) ->
         ("c-publishing", "abandoned"),
     ]
     assert logged[0]["started_at"] == "2026-07-01T02:30:00+00:00"
-    assert job.mark_abandoned(settings, found_by="e-next") == []
+    assert run_records.mark_abandoned(settings, found_by="e-next") == []
 
 
 def test_the_published_runs_show_this_run_as_it_reads_once_swapped(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
-    earlier = job.RunRecord(
+    earlier = run_records.RunRecord(
         run_id="earlier", as_of_date="2026-05-31", started_at="2026-06-01T02:30:00+00:00"
     )
-    job._finish(settings, earlier, "failed", "dbt build exited with 1", published=False)
-    record = job.RunRecord(
+    run_records.finish_run(settings, earlier, "failed", "dbt build exited with 1", published=False)
+    record = run_records.RunRecord(
         run_id="it's-this", as_of_date="2026-06-30", started_at="2026-07-01T02:30:00+00:00"
     )
     record.status = "publishing"
-    job._record(settings, record, final=False)
-    succeeded = job.RunRecord(
+    run_records.record_run(settings, record, final=False)
+    succeeded = run_records.RunRecord(
         **{
             **record.__dict__,
             "status": "success",
@@ -341,7 +348,7 @@ def test_the_published_runs_show_this_run_as_it_reads_once_swapped(tmp_path: Pat
             "message": "published 2 marts",
         }
     )
-    relation = job._published_runs_relation(succeeded)
+    relation = run_records.published_runs_relation(succeeded)
     with duckdb.connect(str(settings.database), read_only=True) as connection:
         shown = connection.execute(
             f"select run_id, status, published, ended_at, message from {relation} order by 1"
@@ -387,11 +394,11 @@ def test_a_failed_build_names_the_first_failed_node_and_its_own_message(tmp_path
             }
         )
     )
-    counts, failed, warned = job._summarise_results(results)
+    counts, failed, warned = run_records.summarise_results(results)
     assert counts == {"error": 1, "fail": 1, "skipped": 1, "success": 1, "warn": 1}
     assert [node["node"] for node in failed] == ["stg_shop__orders", "unique_x"]
     assert warned == ["drift"]
-    message = job._failure_message(1, failed, tmp_path / "w.duckdb", tmp_path / "run.log")
+    message = run_records.failure_message(1, failed, tmp_path / "w.duckdb", tmp_path / "run.log")
     assert message.startswith("dbt build exited with 1; not passed: stg_shop__orders, unique_x; ")
     assert (
         "stg_shop__orders: Runtime Error in model stg_shop__orders "
@@ -405,10 +412,10 @@ def test_a_failed_build_names_the_first_failed_node_and_its_own_message(tmp_path
 
 def test_node_messages_are_cut_to_a_readable_length() -> None:
     long = "Freshness: source web.web_sessions latest 2026-06-01 00:00:00; " * 40
-    cut = job.node_message(long)
-    assert len(cut) == job.MESSAGE_CHARS and cut.endswith("...")
+    cut = run_records.node_message(long)
+    assert len(cut) == run_records.MESSAGE_CHARS and cut.endswith("...")
     assert cut.startswith("Freshness: source web.web_sessions latest 2026-06-01 00:00:00;")
-    assert job.node_message("  short\n\n  > in macro x\n") == "short"
+    assert run_records.node_message("  short\n\n  > in macro x\n") == "short"
 
 
 def test_a_failed_test_shows_its_first_failing_rows(tmp_path: Path) -> None:
@@ -428,7 +435,7 @@ def test_a_failed_test_shows_its_first_failing_rows(tmp_path: Path) -> None:
             "compiled_code": "select * from freshness where status = 'stale'",
         }
     ]
-    message = job._failure_message(1, failed, database, tmp_path / "run.log")
+    message = run_records.failure_message(1, failed, database, tmp_path / "run.log")
     assert message.endswith(
         "no_stale_source: Got 1 result, configured to fail if != 0 - failing rows: "
         "source_name=shop, latest=2026-06-30 22:58:23, status=stale"
@@ -447,7 +454,7 @@ def test_a_build_that_fails_before_any_node_quotes_the_log(tmp_path: Path) -> No
         "Compilation Error in model m (models/m.sql)\n  var x must be a day, not 'year'.\n"
         "  \n  > in macro\n"
     )
-    message = job._failure_message(2, [], tmp_path / "w.duckdb", log)
+    message = run_records.failure_message(2, [], tmp_path / "w.duckdb", log)
     assert message == (
         "dbt build exited with 2: Encountered an error: Compilation Error in model m "
         "(models/m.sql) var x must be a day, not 'year'."
@@ -473,7 +480,7 @@ def test_stop_process_group_ends_the_child_and_its_whole_group() -> None:
     )
     grandchild = int(leader.stdout.readline())
     started = time.monotonic()
-    assert job.stop_process_group(leader, timeout_seconds=3)
+    assert locks.stop_process_group(leader, timeout_seconds=3)
     assert time.monotonic() - started < 10
     assert leader.returncode == -signal.SIGKILL
     with pytest.raises(ProcessLookupError):
@@ -485,20 +492,20 @@ def test_stop_process_group_ends_the_child_and_its_whole_group() -> None:
 STOPPED = textwrap.dedent(
     """
     import os, signal, time
-    from segment_warehouse import job
+    from segment_warehouse.pipeline import locks
 
     before = signal.getsignal(signal.SIGTERM)
-    with job.signals_stop_the_job():
+    with locks.signals_stop_the_job():
         try:
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # interrupted by the handler
             print("not stopped")
-        except job.JobStopped as stopped:
+        except locks.JobStopped as stopped:
             print("stopped", stopped.exit_code, stopped.signal_name)
         os.kill(os.getpid(), signal.SIGINT)  # a second signal while stopping is ignored
         time.sleep(0.1)
-        print("pending", job._pending_stop().signal_name)
-    print("restored", signal.getsignal(signal.SIGTERM) is before, job._pending_stop())
+        print("pending", locks.pending_stop().signal_name)
+    print("restored", signal.getsignal(signal.SIGTERM) is before, locks.pending_stop())
     """
 )
 

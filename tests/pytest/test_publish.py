@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segment_warehouse.publish import (
+from segment_warehouse.pipeline.publish import (
     HELD_SIGNALS,
     PAUSE_BEFORE_SWAP_ENV,
     Publication,
@@ -462,7 +462,7 @@ def test_publish_removes_stale_files_first(warehouse: Path, published_path: Path
 KILLED_PUBLISHER_SCRIPT = """
 import sys
 from pathlib import Path
-from segment_warehouse.publish import publish
+from segment_warehouse.pipeline.publish import publish
 
 publish(
     Path(sys.argv[1]),
@@ -785,7 +785,7 @@ def test_parquet_versions_left_by_a_killed_publish_are_removed(
 PAUSED_PUBLISHER_SCRIPT = """
 import sys
 from pathlib import Path
-from segment_warehouse.publish import publish
+from segment_warehouse.pipeline.publish import publish
 
 published = Path(sys.argv[2])
 try:

@@ -10,8 +10,8 @@ import duckdb
 import pycountry
 import pytest
 
-from segment_warehouse import reference_seeds
-from segment_warehouse.reference_seeds import (
+from segment_warehouse.documentation import reference_seeds
+from segment_warehouse.documentation.reference_seeds import (
     ECB_RATES_DATE,
     build_country_aliases,
     build_currency_rates,

@@ -19,8 +19,9 @@ import pandas as pd
 import pytest
 from conftest import Warehouse
 
-from segment_warehouse.dbt_runner import PROJECT_DIR, run_dbt
-from segment_warehouse.registry import load_project_vars, load_registry
+from segment_warehouse.documentation.registry import load_project_vars, load_registry
+from segment_warehouse.paths import PROJECT_DIR
+from segment_warehouse.pipeline.dbt_runner import run_dbt
 
 pytestmark = pytest.mark.dbt
 

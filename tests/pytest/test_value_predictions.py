@@ -220,7 +220,7 @@ def test_churn_model_is_evaluated_out_of_time_next_to_its_baselines(
 def test_single_purchases_only_build_with_models_marked_not_fitted(tmp_path: Path) -> None:
     """No repeat buyer: the models cannot be identified. The build passes, the parameters
     say why, predictions are null and every customer is Not predicted."""
-    from segment_warehouse.demo_data import generate
+    from segment_warehouse.demo.generator import generate
 
     generate(
         tmp_path / "data", customers=400, seed=5, fmt="csv", bad_row_share=0, tables=["orders"]

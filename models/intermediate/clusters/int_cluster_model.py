@@ -12,7 +12,7 @@ each component with its own columns.
 import numpy as np
 import pandas as pd
 
-from segment_warehouse import clustering
+from segment_warehouse.modelling import clustering
 
 # k-means restarts per fit (the best of them by inertia is kept): with small clusters beside
 # large ones, a few restarts can settle in a worse partition

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from segment_warehouse import churn, clv
+from segment_warehouse.modelling import churn, clv
 
 BATCH_ROWS = 500_000
 

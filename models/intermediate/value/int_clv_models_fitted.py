@@ -9,7 +9,7 @@ import warnings
 
 import pandas as pd
 
-from segment_warehouse import clv
+from segment_warehouse.modelling import clv
 
 
 def model(dbt, session):

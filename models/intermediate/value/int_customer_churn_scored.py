@@ -11,7 +11,7 @@ seeded) is drawn in DuckDB, and the customers are scored in batches.
 
 import pandas as pd
 
-from segment_warehouse import churn
+from segment_warehouse.modelling import churn
 
 BATCH_ROWS = 500_000
 

@@ -8,7 +8,7 @@ than failing the build.
 
 import pandas as pd
 
-from segment_warehouse import clv
+from segment_warehouse.modelling import clv
 
 DAYS_PER_UNIT = {"day": 1.0, "week": 7.0}
 

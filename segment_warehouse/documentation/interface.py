@@ -19,12 +19,14 @@ from typing import Any
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-INTERFACE_PATH = PROJECT_DIR / "models" / "marts" / "public_interface.json"
+from segment_warehouse.paths import project_dir as current_project_dir
+
+INTERFACE_FILE = Path("models") / "marts" / "public_interface.json"
 
 
-def read_interface(project_dir: Path = PROJECT_DIR) -> dict[str, dict[str, Any]]:
+def read_interface(project_dir: Path | None = None) -> dict[str, dict[str, Any]]:
     """Public model name -> ``{"version": latest_version or None, "columns": {name: type}}``."""
+    project_dir = project_dir or current_project_dir()
     interface: dict[str, dict[str, Any]] = {}
     for path in sorted((project_dir / "models").rglob("_*__models.yml")):
         for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
@@ -66,19 +68,20 @@ def incompatible_changes(
                     "without a new version"
                 )
     for name in current.keys() - recorded.keys():
-        problems.append(f"{name}: new public model not recorded in {INTERFACE_PATH.name}")
+        problems.append(f"{name}: new public model not recorded in {INTERFACE_FILE.name}")
     return sorted(problems)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the interface, or with ``--write`` record it in INTERFACE_PATH."""
+    """Print the interface, or with ``--write`` record it in the project's INTERFACE_FILE."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help=f"rewrite {INTERFACE_PATH.name}")
+    parser.add_argument("--write", action="store_true", help=f"rewrite {INTERFACE_FILE.name}")
     args = parser.parse_args(argv)
     text = json.dumps(read_interface(), indent=2) + "\n"
     if args.write:
-        INTERFACE_PATH.write_text(text)
-        print(f"wrote {INTERFACE_PATH}")
+        interface_path = current_project_dir() / INTERFACE_FILE
+        interface_path.write_text(text)
+        print(f"wrote {interface_path}")
     else:
         sys.stdout.write(text)
     return 0

@@ -24,9 +24,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from segment_warehouse.publish import quote_literal
+from segment_warehouse.paths import PROJECT_DIR
+from segment_warehouse.pipeline.publish import quote_literal
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_PUBLISHED = PROJECT_DIR / "warehouse" / "published" / "segment_warehouse.duckdb"
 DEFAULT_OUTPUT = PROJECT_DIR / "warehouse" / "published" / "report" / "segment_report.html"
 

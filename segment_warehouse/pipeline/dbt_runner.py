@@ -1,4 +1,4 @@
-"""Run dbt commands against this project from Python (scripts and tests).
+"""Run dbt commands against the project from Python (the CLI, scripts and tests).
 
 Each command runs in its own process: dbt-duckdb keeps its DuckDB connection open for
 the life of the process that ran dbt, and DuckDB refuses other connections to a file
@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROFILES_DIR = PROJECT_DIR / "profiles"
+from segment_warehouse.paths import ProjectPaths, project_paths
 
 
 class DbtCommandError(RuntimeError):
@@ -57,15 +56,20 @@ def dbt_command(
     target_path: Path,
     variables: Mapping[str, Any] | None = None,
     log_path: Path | None = None,
+    project: ProjectPaths | None = None,
 ) -> list[str]:
-    """Return the command line of ``dbt <args>`` on this project, profiles and target."""
+    """Return the command line of ``dbt <args>`` on the project, its profiles and ``target``.
+
+    ``project`` defaults to the current project (:func:`segment_warehouse.paths.project_paths`).
+    """
+    project = project or project_paths()
     command = [
         dbt_executable(),
         *args,
         "--project-dir",
-        str(PROJECT_DIR),
+        str(project.root),
         "--profiles-dir",
-        str(PROFILES_DIR),
+        str(project.profiles_dir),
         "--target",
         target,
         "--target-path",
@@ -88,6 +92,7 @@ def run_dbt(
     log_path: Path | None = None,
     check: bool = True,
     cwd: Path | None = None,
+    project: ProjectPaths | None = None,
 ) -> DbtRun:
     """Run a dbt command on this project and report what happened.
 
@@ -102,22 +107,29 @@ def run_dbt(
         check: Raise DbtCommandError when the command does not succeed.
         cwd: Working directory of the dbt process (default the project directory);
             relative database paths in the profile resolve against it.
+        project: The project (default the current one, :mod:`segment_warehouse.paths`).
 
     Returns:
         A DbtRun with the success flag, each node's status from run_results.json and
         dbt's console output.
 
     """
-    target_path = target_path or PROJECT_DIR / "target"
+    project = project or project_paths()
+    target_path = target_path or project.target_dir
     command = dbt_command(
-        args, target=target, target_path=target_path, variables=variables, log_path=log_path
+        args,
+        target=target,
+        target_path=target_path,
+        variables=variables,
+        log_path=log_path,
+        project=project,
     )
 
     results_file = Path(target_path) / "run_results.json"
     results_file.unlink(missing_ok=True)
     completed = subprocess.run(
         command,
-        cwd=cwd or PROJECT_DIR,
+        cwd=cwd or project.root,
         env={**os.environ, "DBT_USE_COLORS": "false", **(env or {})},
         capture_output=True,
         text=True,

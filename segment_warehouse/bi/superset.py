@@ -35,11 +35,10 @@ from typing import Any
 
 import requests
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-VENV = PROJECT_DIR / ".venv-superset"
-REQUIREMENTS = PROJECT_DIR / "requirements" / "superset.txt"
-HOME = PROJECT_DIR / "warehouse" / "superset"
-DEFAULT_PUBLISHED = PROJECT_DIR / "warehouse" / "published" / "segment_warehouse.duckdb"
+from segment_warehouse.paths import DEFAULT_PUBLISHED, project_paths
+
+VENV_NAME = ".venv-superset"
+REQUIREMENTS_FILE = Path("requirements") / "superset.txt"
 DEFAULT_PORT = 8088
 ADMIN_USER = "admin"
 DATABASE_NAME = "segment_warehouse (published)"
@@ -159,8 +158,10 @@ class Superset:
     """A local Superset: where it lives, how to reach it, and a logged-in API session."""
 
     port: int = DEFAULT_PORT
-    home: Path = HOME
-    venv: Path = VENV
+    home: Path = field(default_factory=lambda: project_paths().superset_home)
+    """Superset's config, metadata database and logs (default warehouse/superset)."""
+    venv: Path = field(default_factory=lambda: project_paths().root / VENV_NAME)
+    """The virtualenv Superset is installed in (default .venv-superset in the project)."""
     session: requests.Session = field(default_factory=requests.Session)
 
     @property
@@ -219,13 +220,14 @@ class Superset:
 def install(superset: Superset) -> None:
     """Create .venv-superset and install requirements/superset.txt (skipped when current)."""
     stamp = superset.venv / ".installed-stamp"
-    if stamp.exists() and stamp.stat().st_mtime >= REQUIREMENTS.stat().st_mtime:
+    requirements = project_paths().root / REQUIREMENTS_FILE
+    if stamp.exists() and stamp.stat().st_mtime >= requirements.stat().st_mtime:
         return
     if not (superset.venv / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(superset.venv)], check=True)
     pip = [str(superset.venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    subprocess.run([*pip, "-r", str(requirements)], check=True)
     stamp.touch()
 
 
@@ -237,7 +239,7 @@ def write_config(superset: Superset) -> None:
         key_file.write_text(secrets.token_urlsafe(42))
         key_file.chmod(0o600)
     superset.config_path.write_text(
-        "# Written by segment_warehouse.superset (make bi); local use only.\n"
+        "# Written by segment_warehouse.bi.superset (make bi); local use only.\n"
         "from pathlib import Path\n"
         "_HOME = Path(__file__).resolve().parent\n"
         "SECRET_KEY = (_HOME / 'secret_key').read_text().strip()\n"
@@ -551,10 +553,14 @@ def provision(superset: Superset, published: Path) -> dict[str, Any]:
     }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of scripts/superset_bi.py; returns the exit code."""
+PROG = "segment-warehouse bi"
+
+
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """Entry point of ``segment-warehouse bi``; returns the exit code."""
+    project = project_paths()
     parser = argparse.ArgumentParser(
-        prog="superset_bi.py",
+        prog=prog,
         description=(
             "Provision Apache Superset as code: install it into .venv-superset, start it "
             "locally, register the published DuckDB file read-only and create the "
@@ -564,8 +570,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--published",
         type=Path,
-        default=DEFAULT_PUBLISHED,
-        help=f"published DuckDB file (default {DEFAULT_PUBLISHED.relative_to(PROJECT_DIR)})",
+        default=project.published,
+        help=(
+            "published DuckDB file (default $SEGMENT_WAREHOUSE_PUBLISHED_DB or "
+            f"{DEFAULT_PUBLISHED})"
+        ),
     )
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="web server port (8088)")
     parser.add_argument("--stop", action="store_true", help="stop the web server and exit")
@@ -586,12 +595,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         start(superset)
         summary = provision(superset, published)
     except (SupersetError, subprocess.CalledProcessError, requests.RequestException) as error:
-        print(f"superset_bi.py: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 1
     (superset.home / "provisioned.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
-    print(
-        f"Dashboard: {summary['url']}  (user {ADMIN_USER}, password in "
-        f"{superset.password_file.relative_to(PROJECT_DIR)})"
-    )
+    print(f"Dashboard: {summary['url']}  (user {ADMIN_USER}, password in {superset.password_file})")
     return 0

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from segment_warehouse.readme import section_cli
+from segment_warehouse.documentation.readme import section_cli
+from segment_warehouse.paths import project_dir as current_project_dir
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 SOURCES_GLOB = "models/staging/*/_*__sources.yml"
 
 
@@ -39,8 +39,12 @@ def _text(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
-def load_contract(project_dir: Path = PROJECT_DIR) -> list[ContractTable]:
-    """Read every raw table of the contract from the project's sources YAML files."""
+def load_contract(project_dir: Path | None = None) -> list[ContractTable]:
+    """Read every raw table of the contract from the project's sources YAML files.
+
+    ``project_dir`` defaults to the current project (:mod:`segment_warehouse.paths`).
+    """
+    project_dir = project_dir or current_project_dir()
     tables = []
     for path in sorted(project_dir.glob(SOURCES_GLOB)):
         document = yaml.safe_load(path.read_text())

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from segment_warehouse.readme import section_cli
+from segment_warehouse.documentation.readme import section_cli
+from segment_warehouse.paths import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "registry"
 _VAR = re.compile(r"\{\{\s*var\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
 

@@ -1,6 +1,6 @@
 """Rebuild the ISO reference seeds: country spellings, currency codes and currency rates.
 
-``make reference-seeds`` (``python -m segment_warehouse.reference_seeds``) writes
+``make reference-seeds`` (``python -m segment_warehouse.documentation.reference_seeds``) writes
 
 - ``seeds/country_codes.csv``: every ISO 3166-1 country, each under its alpha-2 code,
   alpha-3 code, English short name, official name and common name (where ISO data has
@@ -32,8 +32,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-SEEDS_DIR = PROJECT_DIR / "seeds"
+from segment_warehouse.paths import project_paths
 
 # Spellings ISO data does not have (local-language names, colloquial English), kept from the
 # seed as it was before it was generated. Where one equals a generated alias of another
@@ -231,8 +230,12 @@ def render_seeds() -> tuple[dict[str, str], CountryAliases]:
     return files, countries
 
 
-def stale_seeds(seeds_dir: Path = SEEDS_DIR) -> list[str]:
-    """Return the generated seeds whose committed text differs from a rebuild."""
+def stale_seeds(seeds_dir: Path | None = None) -> list[str]:
+    """Return the generated seeds whose committed text differs from a rebuild.
+
+    ``seeds_dir`` defaults to the current project's seeds/.
+    """
+    seeds_dir = seeds_dir or project_paths().seeds_dir
     files, _ = render_seeds()
     return [
         name
@@ -244,11 +247,12 @@ def stale_seeds(seeds_dir: Path = SEEDS_DIR) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Write the reference seeds, or with ``--check`` list the stale ones (exit 1)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds-dir", type=Path, default=SEEDS_DIR, help="default: seeds/")
+    parser.add_argument("--seeds-dir", type=Path, default=None, help="default: seeds/")
     parser.add_argument(
         "--check", action="store_true", help="write nothing; exit 1 when a seed would change"
     )
     args = parser.parse_args(argv)
+    args.seeds_dir = args.seeds_dir or project_paths().seeds_dir
     versions = ", ".join(f"{name}=={version}" for name, version in source_versions().items())
     if args.check:
         stale = stale_seeds(args.seeds_dir)

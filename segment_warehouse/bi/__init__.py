@@ -1,0 +1,1 @@
+"""What BI users see: the HTML segment report and the Superset dashboard as code."""

@@ -1,0 +1,1 @@
+"""The demo data generator, a module per source, with planted ground truth."""

@@ -1,0 +1,1 @@
+"""The project's declarations read from its files, and the README sections generated from them."""

@@ -1,0 +1,1 @@
+"""Running the warehouse: dbt invocations, the scheduled job, publishing, progress, checks."""
