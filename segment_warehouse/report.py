@@ -239,16 +239,16 @@ def _declared_registry(project_dir: Path | None) -> tuple[list[dict[str, Any]], 
     build rendered into the published marts. Without a readable project (a report rendered
     elsewhere) the meanings keep their var names in words.
     """
-    from segment_warehouse import registry as declared
-
     try:
+        from segment_warehouse import registry as declared
+
         if project_dir is None:
             return declared.load_registry(), _flat_names(declared.load_project_vars())
         return (
             declared.load_registry(project_dir),
             _flat_names(declared.load_project_vars(project_dir)),
         )
-    except (OSError, KeyError, TypeError, ValueError):
+    except (ImportError, OSError, KeyError, TypeError, ValueError):
         return [], set()
 
 
