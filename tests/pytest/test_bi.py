@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,14 @@ import pytest
 import yaml
 from conftest import Warehouse
 
-from segment_warehouse.bi.report import load_report_data, write_report
+from segment_warehouse.bi.report import (
+    fill_thresholds,
+    load_report_data,
+    order_families,
+    readable,
+    var_values_from_rule,
+    write_report,
+)
 from segment_warehouse.documentation import registry
 from segment_warehouse.pipeline import publish
 from segment_warehouse.pipeline.dbt_runner import run_dbt
@@ -317,12 +325,95 @@ def report(published: Path) -> tuple[Path, list]:
     return write_report(published, published.parent / "report" / "segment_report.html")
 
 
+def _query(published: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(published), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _expected_family_order(published: Path) -> list[str]:
+    """The page order, worked out here: the registry's order column when it has one, else
+    lifecycle, value, RFM and churn risk first and the rest by name."""
+    columns = {row[0] for row in _query(published, "describe segment_registry")}
+    families = [
+        row[0] for row in _query(published, "select distinct segment_family from segment_summary")
+    ]
+    for column in ("family_order", "order"):
+        if column in columns:
+            position = dict(
+                _query(
+                    published,
+                    f'select segment_family, min("{column}") from segment_registry group by all',
+                )
+            )
+            return sorted(
+                families,
+                key=lambda family: (
+                    position.get(family) is None,
+                    position.get(family) or 0,
+                    family,
+                ),
+            )
+    lead = ["lifecycle", "value", "rfm", "churn_risk"]
+    return lead + sorted(family for family in families if family not in lead)
+
+
+@pytest.fixture(scope="module")
+def expected_kpis(published: Path) -> dict[str, float | str]:
+    """The headline numbers computed here with SQL over the published file, from other
+    marts than the report reads where one says the same (assignments, the summary)."""
+    [(as_of_date,)] = _query(published, "select as_of_date from publication")
+    [(customers, revenue)] = _query(
+        published,
+        "select count(distinct customer_id), sum(cast(net_spend as double)) from dim_customers",
+    )
+    [(summary_revenue,)] = _query(
+        published,
+        "select sum(cast(revenue as double)) from segment_summary"
+        " where segment_family = 'lifecycle'",
+    )
+    assert summary_revenue == pytest.approx(revenue)
+    [(active, at_risk)] = _query(
+        published,
+        """
+        select
+            count(distinct case when segment in ('New', 'Active', 'Reactivated')
+                then customer_id end),
+            count(distinct case when segment = 'At risk' then customer_id end)
+        from customer_segment_assignments
+        where segment_family = 'lifecycle'
+        """,
+    )
+    assert 0 < active < customers and 0 < at_risk < customers
+    return {
+        "as_of_date": str(as_of_date),
+        "customers": customers,
+        "revenue": revenue,
+        "active_share": active / customers,
+        "at_risk": at_risk,
+        "customers_shown": f"{customers:,}",
+        "revenue_shown": f"{revenue:,.0f}",
+        "active_share_shown": f"{active / customers:.1%}",
+        "at_risk_shown": f"{at_risk:,}",
+    }
+
+
+def _declared_var_names() -> set[str]:
+    """Every var a registry rule or value uses, as declared."""
+    names: set[str] = set()
+    for family in registry.load_registry():
+        for segment in family["segments"]:
+            for key in ("rule", "value"):
+                names |= set(re.findall(r"var\(\s*['\"](\w+)['\"]", segment.get(key) or ""))
+    return names
+
+
 def test_report_draws_every_family_and_section_from_the_published_marts(
-    report: tuple[Path, list], published: Path
+    report: tuple[Path, list], published: Path, expected_kpis: dict
 ) -> None:
     path, charts = report
     data = load_report_data(published)
-    families = sorted(data.summary["segment_family"].unique())
+    families = _expected_family_order(published)
+    assert list(data.families) == families
     assert [chart.chart_id for chart in charts] == [
         *(f"family-{family}" for family in families),
         "rfm-grid",
@@ -351,11 +442,101 @@ def test_report_draws_every_family_and_section_from_the_published_marts(
         data.cluster_features["feature"].nunique(),
     )
 
+    # counts beside shares: every bar of a family carries its customers (or revenue)
+    bars_text = dict(zip(bars.y, bars.text, strict=True))
+    for row in lifecycle.itertuples():
+        assert (
+            bars_text[row.segment] == f"{row.customer_count:,} customers ({row.customer_share:.1%})"
+        )
+    # the heatmap's features are labels for people
+    assert all("_" not in label for label in heat.x)
+    assert "Days since last order (square root)" in heat.x
+
     page = path.read_text()
     assert page.count('class="plotly-graph-div"') == len(charts)
     assert "<script src=" not in page  # self-contained: plotly.js inline, nothing fetched
-    for family in families:
-        assert f'id="definition-{family}"' in page
+    positions = [page.index(f'id="definition-{family}"') for family in families]
+    assert positions == sorted(positions)
+    # the headline numbers come first, with the values computed here
+    assert page.index('id="kpis"') < page.index('id="families"') < positions[0]
+    for key in ("customers", "revenue", "active_share", "at_risk"):
+        card = page[page.index(f'id="kpi-{key}"') :]
+        card = card[: card.index("</div></div>")]
+        assert f'<div class="kpi-value">{expected_kpis[f"{key}_shown"]}</div>' in card, key
+        shown = float(re.search(r'data-value="([^"]+)"', card).group(1))
+        assert shown == pytest.approx(expected_kpis[key]), key
+    # meanings with the build's thresholds, no var names left
+    for name in _declared_var_names():
+        assert name not in page, name
+    [(new_rule,)] = _query(
+        published,
+        "select segment_rule from segment_registry where segment_family = 'lifecycle'"
+        " and segment = 'New'",
+    )
+    new_days = re.fullmatch(r"days_since_first_order < (\d+)", new_rule).group(1)
+    assert f"First purchase less than {new_days} days ago." in page
+
+
+def test_report_fills_thresholds_from_the_rendered_rules_and_labels_names() -> None:
+    template = "days_since_last_order < {{ var('lifecycle_churn_days') }}"
+    assert var_values_from_rule(template, "days_since_last_order < 120") == {
+        "lifecycle_churn_days": "120"
+    }
+    assert var_values_from_rule(template, "days_since_first_order < 120") == {}
+    assert var_values_from_rule(
+        "p_alive < {{ var('segments')['high_max_p_alive'] }} or x >= {{ var('high_days') }}",
+        "p_alive < 0.25 or x >= 200",
+    ) == {
+        "segments_high_max_p_alive": "0.25",
+        "segments.high_max_p_alive": "0.25",
+        "high_max_p_alive": "0.25",
+        "high_days": "200",
+    }
+    values = {
+        "lifecycle_active_days": "60",
+        "lifecycle_churn_days": "120",
+        "min_order_share": "0.6",
+    }
+    assert (
+        fill_thresholds(
+            "Last purchase lifecycle_active_days to lifecycle_churn_days - 1 days ago.", values
+        )
+        == "Last purchase 60 to 119 days ago."
+    )
+    assert (
+        fill_thresholds("over the next `lifecycle_churn_days`.", values)
+        == "over the next 120 days."
+    )
+    assert fill_thresholds("At least min_order_share of them.", values) == "At least 60 % of them."
+    # a var with no value in the publication is named in words, never given a default
+    assert (
+        fill_thresholds(
+            "discounted at clv_annual_discount_rate;", values, {"clv_annual_discount_rate"}
+        )
+        == "discounted at the configured CLV annual discount rate;"
+    )
+    assert readable("days_since_last_order") == "Days since last order"
+    assert readable("log_net_spend") == "Net spend (log scale)"
+    assert readable("churn_risk") == "Churn risk"
+    assert readable("rfm") == "RFM"
+    families = ["vip", "churn_risk", "age_band", "rfm", "value", "lifecycle"]
+    assert order_families(families, pd.DataFrame({"segment_family": families})) == [
+        "lifecycle",
+        "value",
+        "rfm",
+        "churn_risk",
+        "age_band",
+        "vip",
+    ]
+    declared = pd.DataFrame({"segment_family": families, "family_order": [3, 1, 2, None, 5, 4]})
+    assert order_families(families, declared) == [
+        "churn_risk",
+        "age_band",
+        "vip",
+        "lifecycle",
+        "value",
+        "rfm",
+    ]
 
 
 def test_report_command_fails_clearly_without_a_publication(tmp_path: Path) -> None:
@@ -458,6 +639,100 @@ def test_report_charts_render_with_data_in_chromium(browser, report: tuple[Path,
         assert plot["traces"] > 0 and min(plot["points"]) > 0, plot
         assert plot["drawn"] > 0, plot
     _screenshot(browser, "segment_report")
+
+
+@pytest.mark.browser
+def test_report_leads_with_headline_numbers_in_family_order_with_counts_in_chromium(
+    browser, report: tuple[Path, list], published: Path, expected_kpis: dict
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    path, _ = report
+    browser.get(path.as_uri())
+    WebDriverWait(browser, 60).until(
+        lambda driver: driver.execute_script(
+            "const plot = document.getElementById('cluster-profiles');"
+            " return plot && plot.querySelectorAll('.xtick text').length > 0"
+        )
+    )
+    page = browser.execute_script(
+        """
+        const text = element => (element.textContent || '').trim();
+        const sections = Array.from(document.querySelectorAll('body > section'));
+        const kpis = Array.from(document.querySelectorAll('#kpis .kpi'));
+        return {
+            firstSection: sections[0].id,
+            kpisAboveFamilies: document.getElementById('kpis').getBoundingClientRect().bottom
+                <= document.getElementById('families').getBoundingClientRect().top,
+            asOfDate: text(document.getElementById('as-of-date')),
+            kpis: kpis.map(kpi => ({
+                key: kpi.dataset.kpi,
+                value: Number(kpi.dataset.value),
+                shown: text(kpi.querySelector('.kpi-value')),
+                definition: text(kpi.querySelector('.kpi-definition')),
+            })),
+            families: Array.from(document.querySelectorAll('#families .family')).map(family => ({
+                family: family.dataset.family,
+                heading: text(family.querySelector('h3')),
+                counts: Array.from(family.querySelectorAll('table.definitions tr'))
+                    .slice(1).map(row => text(row.cells[1])),
+                barTexts: Array.from(family.querySelectorAll('.bartext')).map(text),
+                meanings: Array.from(family.querySelectorAll('td.meaning')).map(text),
+                description: text(family.querySelector('p')),
+            })),
+            heatmapLabels: Array.from(
+                document.querySelectorAll('#cluster-profiles .xtick text')
+            ).map(text),
+        };
+        """
+    )
+    # the headline numbers lead the page and equal what SQL over the published file says
+    assert page["firstSection"] == "kpis" and page["kpisAboveFamilies"]
+    assert page["asOfDate"] == expected_kpis["as_of_date"]
+    kpis = {kpi["key"]: kpi for kpi in page["kpis"]}
+    assert list(kpis) == ["customers", "revenue", "active_share", "at_risk"]
+    for key, kpi in kpis.items():
+        assert kpi["shown"] == expected_kpis[f"{key}_shown"], key
+        assert kpi["value"] == pytest.approx(expected_kpis[key]), key
+        assert kpi["definition"], key
+    assert "New, Active or Reactivated" in kpis["active_share"]["definition"]
+    assert "At risk" in kpis["at_risk"]["definition"]
+
+    # families in order, with readable headings
+    families = _expected_family_order(published)
+    assert [family["family"] for family in page["families"]] == families
+    headings = {family["family"]: family["heading"] for family in page["families"]}
+    assert headings["churn_risk"] == "Churn risk" and headings["rfm"] == "RFM"
+
+    # counts beside shares: every table row and bar says how many
+    for family in page["families"]:
+        assert family["counts"] and all(
+            re.fullmatch(r"[\d,]+", count) for count in family["counts"]
+        ), family["family"]
+        assert (
+            sum(int(count.replace(",", "")) for count in family["counts"])
+            == (expected_kpis["customers"])
+        ), family["family"]
+        assert any("customers (" in text for text in family["barTexts"]), family["family"]
+
+    # meanings carry the build's thresholds, never a var's name
+    var_names = _declared_var_names() | {"lifecycle_new_days", "clv_annual_discount_rate"}
+    for family in page["families"]:
+        for meaning in [*family["meanings"], family["description"]]:
+            for name in var_names:
+                assert name not in meaning, (family["family"], name, meaning)
+    lifecycle = next(family for family in page["families"] if family["family"] == "lifecycle")
+    assert any(
+        re.fullmatch(r"First purchase less than \d+ days ago\.", m) for m in lifecycle["meanings"]
+    )
+
+    # the cluster heatmap's features read as words
+    features = [
+        row[0] for row in _query(published, "select distinct feature from cluster_feature_profiles")
+    ]
+    assert sorted(page["heatmapLabels"]) == sorted(readable(feature) for feature in features)
+    assert all("_" not in label for label in page["heatmapLabels"])
+    _screenshot(browser, "segment_report_headline")
 
 
 @pytest.fixture(scope="module")
