@@ -113,6 +113,7 @@
                 'owner': raw_segment.get('owner', raw.owner),
                 'status': status,
                 'is_fallback': is_fallback,
+                'is_unknown': raw_segment.get('unknown', false) is sameas true,
                 'rule': none,
                 'value': raw_segment.get('value'),
                 'priority': raw_segment.get('priority')

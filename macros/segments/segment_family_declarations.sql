@@ -66,11 +66,12 @@
     "file": "models/marts/segments/families/channel.yml",
     "raw": {
       "column": "channel_segment",
-      "description": "The channel of most of the customer's purchases (ties - higher spend, then the name).\n",
+      "description": "The channel of most of the customer's purchases (ties - higher spend, then the name); Unknown when that is not recorded.\n",
       "family": "channel",
       "group": "channel",
       "metrics": [
         "preferred_channel",
+        "channel_known_order_count",
         "order_count"
       ],
       "order": 23,
@@ -82,6 +83,13 @@
           "rule": "preferred_channel is not null",
           "segment": "Channel",
           "value": "preferred_channel"
+        },
+        {
+          "description": "Purchases on record, but most of them without a recorded channel.",
+          "priority": 2,
+          "rule": "has_purchased",
+          "segment": "Unknown",
+          "unknown": true
         },
         {
           "description": "No purchase yet.",
@@ -298,12 +306,13 @@
     "file": "models/marts/segments/families/daypart.yml",
     "raw": {
       "column": "daypart_segment",
-      "description": "The part of the day the customer usually buys in (UTC hours mapped in seeds/order_dayparts.csv).\n",
+      "description": "The part of the day the customer usually buys in (UTC hours mapped in seeds/order_dayparts.csv), from the purchases whose time of day is known: a source whose timestamps carry no time (dates only, or every order at midnight) says nothing about it.\n",
       "family": "daypart",
       "group": "behaviour",
       "metrics": [
         "dominant_daypart",
         "dominant_daypart_share",
+        "timed_order_count",
         "order_count"
       ],
       "order": 11,
@@ -314,17 +323,24 @@
       },
       "segments": [
         {
-          "description": "Labelled '<daypart> buyer' (Morning, Afternoon, Evening, Night) when at least min_order_share of the purchases fall in one part of the day.",
+          "description": "Labelled '<daypart> buyer' (Morning, Afternoon, Evening, Night) when at least min_orders purchases carry a time of day and at least min_order_share of them fall in one part of the day.",
           "priority": 1,
-          "rule": "order_count >= {min_orders} and dominant_daypart_share >= {min_order_share}",
+          "rule": "timed_order_count >= {min_orders} and dominant_daypart_share >= {min_order_share}",
           "segment": "Daypart buyer",
           "value": "dominant_daypart || ' buyer'"
         },
         {
-          "description": "Purchasers without a dominant part of the day.",
+          "description": "Purchasers with a known time of day but no dominant part of the day.",
           "priority": 2,
-          "rule": "has_purchased",
+          "rule": "timed_order_count > 0",
           "segment": "Any time"
+        },
+        {
+          "description": "Purchases on record, none with a time of day (timed_order_count=0): the part of the day is unknown, not guessed.",
+          "priority": 3,
+          "rule": "has_purchased",
+          "segment": "Unknown",
+          "unknown": true
         },
         {
           "description": "No purchase yet.",
@@ -367,13 +383,14 @@
     "file": "models/marts/segments/families/discount.yml",
     "raw": {
       "column": "discount_segment",
-      "description": "Price sensitivity: how much of the customer's buying happens on discount or with a coupon.\n",
+      "description": "Price sensitivity: how much of the customer's buying happens on discount or with a coupon. Needs a source that records discounts; without one the family says Unknown.\n",
       "family": "discount",
       "group": "behaviour",
       "metrics": [
         "discount_order_share",
         "discount_spend_share",
         "refunded_order_share",
+        "discount_known_order_count",
         "order_count"
       ],
       "order": 7,
@@ -393,14 +410,21 @@
           "segment": "No purchase"
         },
         {
-          "description": "Buys (almost) only on promotion: at least cherry_picker_min_orders purchases, a share of discounted or couponed purchases of at least cherry_picker_min_discount_order_share, and discounts worth at least cherry_picker_min_discount_spend_share of the list price.",
+          "description": "Purchases on record, but none from a source that records discounts (no order discount, coupon or line discount anywhere in it): full price or not is unknown, not guessed.",
           "priority": 2,
+          "rule": "discount_known_order_count = 0",
+          "segment": "Unknown",
+          "unknown": true
+        },
+        {
+          "description": "Buys (almost) only on promotion: at least cherry_picker_min_orders purchases, a share of discounted or couponed purchases of at least cherry_picker_min_discount_order_share, and discounts worth at least cherry_picker_min_discount_spend_share of the list price.",
+          "priority": 3,
           "rule": "order_count >= {cherry_picker_min_orders} and discount_order_share >= {cherry_picker_min_discount_order_share} and discount_spend_share >= {cherry_picker_min_discount_spend_share}",
           "segment": "Cherry picker"
         },
         {
           "description": "Repeat buyer (full_price_min_orders purchases or more) who rarely uses a discount (share at most full_price_max_discount_order_share).",
-          "priority": 3,
+          "priority": 4,
           "rule": "order_count >= {full_price_min_orders} and discount_order_share <= {full_price_max_discount_order_share}",
           "segment": "Full-price loyalist"
         },
@@ -612,7 +636,7 @@
     "file": "models/marts/segments/families/occasion.yml",
     "raw": {
       "column": "occasion_segment",
-      "description": "Whether the customer buys mainly for an occasion: gift holidays (Black Friday to Christmas Eve, Valentine's Day, Mother's Day) or summer, with the dates in seeds/occasion_calendar.csv.\n",
+      "description": "Whether the customer buys mainly for an occasion: gift holidays (Black Friday to Christmas Eve, Valentine's Day, Mother's Day) or summer, with the windows generated for every year of the data (int_occasion_windows_generated).\n",
       "family": "occasion",
       "group": "behaviour",
       "metrics": [
@@ -663,6 +687,7 @@
       "metrics": [
         "online_order_count",
         "store_order_count",
+        "channel_known_order_count",
         "order_count"
       ],
       "order": 24,
@@ -687,10 +712,17 @@
           "segment": "Online only"
         },
         {
-          "description": "Purchases only by phone or through unmapped channels.",
+          "description": "Purchases only by phone or through unmapped channels ('other').",
           "priority": 4,
-          "rule": "has_purchased",
+          "rule": "channel_known_order_count > 0",
           "segment": "Other channels only"
+        },
+        {
+          "description": "Purchases on record, none with a recorded channel: online, store or both is unknown, not guessed.",
+          "priority": 5,
+          "rule": "has_purchased",
+          "segment": "Unknown",
+          "unknown": true
         },
         {
           "description": "No purchase yet.",

@@ -76,6 +76,9 @@ final as (
         customers.session_count,
         customers.feedback_count,
         customers.category_count,
+        coalesce(order_patterns.timed_order_count, 0) as timed_order_count,
+        coalesce(order_patterns.discount_known_order_count, 0) as discount_known_order_count,
+        coalesce(order_patterns.channel_known_order_count, 0) as channel_known_order_count,
         customers.days_since_first_order,
         customers.days_since_last_order,
         customers.days_since_last_reactivation,
@@ -94,7 +97,7 @@ final as (
         {{ share_value('order_patterns.holiday_order_count', 'order_patterns.order_count') }} as holiday_order_share,
         {{ share_value('order_patterns.summer_order_count', 'order_patterns.order_count') }} as summer_order_share,
         {{ share_value('order_patterns.weekend_order_count', 'order_patterns.order_count') }} as weekend_order_share,
-        {{ share_value('order_patterns.dominant_daypart_order_count', 'order_patterns.order_count') }}
+        {{ share_value('order_patterns.dominant_daypart_order_count', 'order_patterns.timed_order_count') }}
             as dominant_daypart_share,
         cast(round(categories.top_category_spend_share, 3) as decimal(7, 3)) as top_category_spend_share,
         clusters.cluster_id,
