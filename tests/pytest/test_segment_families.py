@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import Warehouse
+from conftest import Warehouse, build_warehouse
 
 from segment_warehouse import registry
 from segment_warehouse.dbt_runner import PROJECT_DIR, DbtRun, dbt_command
@@ -528,6 +528,68 @@ def test_micro_segments_respect_the_minimum_size(demo_warehouse: Warehouse) -> N
     assert (segments["micro_segment"] == expected).all()
     assert has_small_cell, "the demo data should have cells below the minimum"
     assert published["Other"] >= min_size
+
+
+# ---- 3b. missing input is Unknown, never a guessed label ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def coarse_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The demo data with a coarse shop: its order timestamps are dates only (midnight),
+    and it records neither discounts (order, coupon, line) nor channels. The store
+    transactions keep their times, discounts and the store channel."""
+    work_dir = tmp_path_factory.mktemp("coarse_shop")
+    raw_dir = work_dir / "raw"
+    shutil.copytree(demo_dataset / "raw", raw_dir)
+    orders = pd.read_parquet(raw_dir / "orders.parquet")
+    orders["ordered_at"] = orders["ordered_at"].str.slice(0, 10)
+    for column in ["discount_amount", "coupon_code", "channel"]:
+        orders[column] = None
+    orders.to_parquet(raw_dir / "orders.parquet", index=False)
+    lines = pd.read_parquet(raw_dir / "order_lines.parquet")
+    lines["discount_amount"] = None
+    lines.to_parquet(raw_dir / "order_lines.parquet", index=False)
+    return build_warehouse(raw_dir, work_dir / "build", data_tests=False)
+
+
+def test_coarse_shop_input_makes_its_customers_unknown_not_guessed(
+    coarse_warehouse: Warehouse,
+) -> None:
+    assert coarse_warehouse.run.success, coarse_warehouse.run.output[-5000:]
+    rows = coarse_warehouse.query(
+        """
+        select
+            segments.daypart_segment,
+            segments.discount_segment,
+            segments.channel_segment,
+            segments.omnichannel_segment,
+            features.has_purchased,
+            features.store_order_count,
+            features.order_count,
+            features.timed_order_count
+        from marts.customer_segments as segments
+        inner join intermediate.int_segment_features as features
+            on segments.customer_id = features.customer_id
+        """
+    )
+    # planted: customers who bought only in the shop have no usable time, discount or
+    # channel on any purchase
+    shop_only = rows[rows["has_purchased"] & (rows["store_order_count"] == 0)]
+    assert len(shop_only) >= 100
+    for column in ["daypart_segment", "discount_segment", "channel_segment"]:
+        assert (shop_only[column] == "Unknown").all(), shop_only[column].value_counts()
+    assert (shop_only["omnichannel_segment"] == "Unknown").all()
+    # never the old guesses: midnight is not Night, missing discounts are not full price
+    assert not (shop_only["daypart_segment"] == "Night buyer").any()
+    assert not (shop_only["discount_segment"] == "Full-price loyalist").any()
+    assert not (shop_only["omnichannel_segment"] == "Other channels only").any()
+    # store buyers keep their labels: the timed, discounted store source still counts
+    store_buyers = rows[rows["store_order_count"] > 0]
+    assert len(store_buyers) >= 100
+    assert (store_buyers["timed_order_count"] == store_buyers["store_order_count"]).all()
+    assert not (store_buyers["daypart_segment"] == "Unknown").any()
+    assert not (store_buyers["discount_segment"] == "Unknown").any()
+    assert set(store_buyers["omnichannel_segment"]) <= {"Store only", "Omnichannel"}
 
 
 # ---- 4. extending the registry: family files only ---------------------------------------

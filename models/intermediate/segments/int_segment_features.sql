@@ -61,7 +61,9 @@ final as (
         customers.primary_device_type,
         customers.primary_operating_system,
         customers.company_industry,
-        customers.preferred_channel,
+        -- the customer view names a missing channel 'unknown'; the channel family says so
+        -- itself (its Unknown segment), so the sentinel is not a channel here
+        nullif(customers.preferred_channel, 'unknown') as preferred_channel,
         customers.top_category,
         order_patterns.dominant_daypart,
         rfm.rfm_cell,
