@@ -5,7 +5,7 @@
     {%- endfor -%}
     {%- if execute -%}
         {{ exceptions.raise_compiler_error(
-            "Segment registry (var segment_families in dbt_project.yml): no family named '" ~ family_name ~ "'.") }}
+            "Segment registry: no family named '" ~ family_name ~ "' (expected models/marts/segments/families/" ~ family_name ~ ".yml).") }}
     {%- endif -%}
     {{ return(none) }}
 {% endmacro %}

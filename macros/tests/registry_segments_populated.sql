@@ -1,7 +1,8 @@
 {#- Every active named segment of the registry has customers in a summary model (one
     row per family and segment with customer_count). An empty segment usually means a
     higher-priority rule already takes all its customers (overlapping rules) or a
-    threshold is off; meant as a warning. -#}
+    threshold is off; meant as a warning. Segments marked `unknown: true` (missing input)
+    are left out: with complete data they are rightly empty. -#}
 {% test registry_segments_populated(model) %}
 {%- set families = segment_families() %}
 
@@ -10,7 +11,7 @@ with
 registry_segments as (
     {%- for family in families %}
     {%- set family_loop = loop %}
-    {%- for segment in family.active_rules | rejectattr('value') | list %}
+    {%- for segment in family.active_rules | rejectattr('value') | rejectattr('is_unknown') | list %}
     select
         {{ text_literal(family.family) }} as segment_family,
         {{ text_literal(segment.segment) }} as segment

@@ -126,6 +126,10 @@ def test_personal_data_is_tagged_and_left_out_of_the_published_customer_mart(
 
 def test_exposures_declare_the_dashboard_and_the_report_on_public_marts(manifest: dict) -> None:
     exposures = {node["name"]: node for node in manifest["exposures"].values()}
+    # the segment families are declared as exposures too, one per family file
+    families = {name for name, node in exposures.items() if "segment_family" in node["meta"]}
+    assert families == {f"segment_family_{family['family']}" for family in registry.load_registry()}
+    exposures = {name: node for name, node in exposures.items() if name not in families}
     assert set(exposures) == {"customer_segments_dashboard", "segment_report"}
     assert exposures["customer_segments_dashboard"]["type"] == "dashboard"
     assert exposures["segment_report"]["type"] == "analysis"

@@ -32,7 +32,8 @@ def broken_links(path: Path) -> list[str]:
         linked = (path.parent / file_part).resolve() if file_part else path
         if not linked.exists():
             broken.append(target)
-        elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text()):
+            continue
+        if anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text()):
             broken.append(target)
     return broken
 
@@ -62,7 +63,9 @@ def test_every_relative_link_and_anchor_resolves() -> None:
 
 
 def test_the_link_checker_finds_a_missing_file_and_a_missing_anchor(tmp_path: Path) -> None:
-    (tmp_path / "target.md").write_text("# A heading, with punctuation\n\n```\n# not a heading\n```\n")
+    (tmp_path / "target.md").write_text(
+        "# A heading, with punctuation\n\n```\n# not a heading\n```\n"
+    )
     page = tmp_path / "page.md"
     page.write_text(
         "[ok](target.md#a-heading-with-punctuation) [gone](missing.md) "

@@ -1,14 +1,19 @@
 """The segment registry end to end: planted truth, independent references, invariants.
 
-Reads the registry (var ``segment_families``) from dbt_project.yml and checks
-the built marts against it; one extra build extends the registry through ``--vars``
-only, and quick compiles show that a malformed registry stops the run clearly.
+Reads the registry (one file per family, models/marts/segments/families/<family>.yml)
+and checks the built marts against it; one extra build runs on a copy of the project
+whose family files were edited and extended as CONTRIBUTING.md describes, and quick
+compiles show that a malformed family file stops the run naming the file.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import os
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -17,21 +22,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse
+import yaml
+from conftest import Warehouse, build_warehouse
 
+from segment_warehouse.documentation import registry
 from segment_warehouse.documentation.registry import load_project_vars, load_registry
 from segment_warehouse.paths import PROJECT_DIR
-from segment_warehouse.pipeline.dbt_runner import run_dbt
+from segment_warehouse.pipeline.dbt_runner import DbtRun, dbt_command
 
 pytestmark = pytest.mark.dbt
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 FALLBACK_RULE = "fallback: no rule holds"
-VAR_CALL = re.compile(r"\{\{\s*var\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
+PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_]*)\}")
 RISING_STAR_RULE = "spend_percentile >= 0.8 and days_since_first_order < 365"
 
 
-# ---- the registry as written in dbt_project.yml ------------------------------------------
+# ---- the registry as written in its family files -----------------------------------------
 
 
 @cache
@@ -40,9 +47,14 @@ def _project_vars() -> dict[str, Any]:
     return load_project_vars()
 
 
+@cache
+def _shipped_registry() -> list[dict[str, Any]]:
+    return load_registry()
+
+
 def _registry() -> list[dict[str, Any]]:
-    """A fresh copy of the segment registry, safe to modify."""
-    return copy.deepcopy(load_registry())
+    """A fresh copy of the segment registry (families in their order), safe to modify."""
+    return copy.deepcopy(_shipped_registry())
 
 
 def _family(registry: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -50,10 +62,20 @@ def _family(registry: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return next(family for family in registry if family["family"] == name)
 
 
-def _render_rule(rule: str) -> str:
-    """A registry rule with its ``{{ var('x') }}`` calls filled in, on one line."""
-    rendered = VAR_CALL.sub(lambda match: str(_project_vars()[match[1]]), rule.strip())
-    assert "{{" not in rendered, f"unrendered Jinja left in {rendered!r}"
+def _params(name: str) -> dict[str, Any]:
+    """The default params of a shipped family."""
+    return _family(_registry(), name).get("params") or {}
+
+
+def _render_rule(rule: str, family: dict[str, Any]) -> str:
+    """A registry rule with its ``{param}`` and ``{var:x}`` placeholders filled in with
+    the defaults, on one line."""
+    params = family.get("params") or {}
+    rendered = PLACEHOLDER.sub(
+        lambda match: str(_project_vars()[match[2]] if match[1] else params[match[2]]),
+        rule.strip(),
+    )
+    assert "{" not in rendered, f"unrendered placeholder left in {rendered!r}"
     return rendered.replace("\n", " ")
 
 
@@ -179,6 +201,7 @@ def _reference_order_metrics(warehouse: Warehouse) -> pd.DataFrame:
         {
             "customer_id": orders["customer_id"],
             "order_count": 1,
+            "channel_known_order_count": orders["channel"].notna().astype(int),
             "online_order_count": (channel_group == "online").astype(int),
             "store_order_count": (channel_group == "offline").astype(int),
             "holiday_order_count": orders["order_date"].isin(_occasion_dates("holiday")),
@@ -197,8 +220,14 @@ def _reference_omnichannel(metrics: pd.DataFrame) -> pd.Series:
     store = metrics["store_order_count"] > 0
     return pd.Series(
         np.select(
-            [online & store, store, online, metrics["order_count"] > 0],
-            ["Omnichannel", "Store only", "Online only", "Other channels only"],
+            [
+                online & store,
+                store,
+                online,
+                metrics["channel_known_order_count"] > 0,
+                metrics["order_count"] > 0,
+            ],
+            ["Omnichannel", "Store only", "Online only", "Other channels only", "Unknown"],
             default="No purchase",
         ),
         index=metrics.index,
@@ -207,10 +236,10 @@ def _reference_omnichannel(metrics: pd.DataFrame) -> pd.Series:
 
 def _reference_occasion(metrics: pd.DataFrame) -> pd.Series:
     """The occasion family: enough orders and a large enough share in one occasion."""
-    project_vars = _project_vars()
+    params = _params("occasion")
     purchased = metrics["order_count"] > 0
-    enough_orders = metrics["order_count"] >= project_vars["occasion_min_orders"]
-    min_share_milli = round(project_vars["occasion_min_order_share"] * 1000)
+    enough_orders = metrics["order_count"] >= params["min_orders"]
+    min_share_milli = round(params["min_order_share"] * 1000)
     orders = metrics["order_count"].clip(lower=1)
     holiday = _share_milli(metrics["holiday_order_count"], orders) >= min_share_milli
     summer = _share_milli(metrics["summer_order_count"], orders) >= min_share_milli
@@ -247,8 +276,9 @@ def test_omnichannel_segment_agrees_with_pandas_reference(
     expected = _reference_omnichannel(reference_metrics)
     mismatches = _mismatches(expected, segments["omnichannel_segment"])
     assert mismatches.empty, f"{len(mismatches)} mismatches:\n{mismatches.head(10)}"
-    # every branch of the family is exercised, so agreement means something
-    assert set(expected) == {
+    # every branch of the family is exercised, so agreement means something (Unknown,
+    # purchases without any recorded channel, only where the data has them)
+    assert set(expected) - {"Unknown"} == {
         "Omnichannel",
         "Store only",
         "Online only",
@@ -305,7 +335,7 @@ def test_discount_order_share_agrees_with_pandas_reference(
 
 
 def test_assignments_have_one_row_per_customer_and_family(demo_warehouse: Warehouse) -> None:
-    families = [family["family"] for family in _project_vars()["segment_families"]]
+    families = [family["family"] for family in _registry()]
     families.append("micro_segment")
     assignments = demo_warehouse.query(
         "select customer_id, segment_family, segment from marts.customer_segment_assignments"
@@ -320,7 +350,7 @@ def test_assignments_have_one_row_per_customer_and_family(demo_warehouse: Wareho
     assert assignments["segment"].notna().all()
 
     # the long table says what the wide one says
-    columns = {family["family"]: family["column"] for family in _project_vars()["segment_families"]}
+    columns = {family["family"]: family["column"] for family in _registry()}
     columns["micro_segment"] = "micro_segment"
     wide = demo_warehouse.query("select * from marts.customer_segments").set_index("customer_id")
     long = assignments.pivot(index="customer_id", columns="segment_family", values="segment")
@@ -336,7 +366,7 @@ def test_rule_fired_is_the_registry_rule_with_vars_rendered(demo_warehouse: Ware
         "where segment_family <> 'micro_segment' "
         "group by all"
     )
-    for family in _project_vars()["segment_families"]:
+    for family in _registry():
         rows = assignments[assignments["segment_family"] == family["family"]]
         rules = {
             segment["priority"]: segment
@@ -352,18 +382,17 @@ def test_rule_fired_is_the_registry_rule_with_vars_rendered(demo_warehouse: Ware
                 continue
             assert row.rule_priority in rules, f"{where}: not an active rule"
             segment = rules[row.rule_priority]
-            assert row.rule_fired == _render_rule(segment["rule"]), where
+            assert row.rule_fired == _render_rule(segment["rule"], family), where
             if not segment.get("value"):
                 assert row.segment == segment["segment"], where
-    # the vars really were rendered into the rules: spot-check one family literally
-    vip_rule = _render_rule(
-        _family(_project_vars()["segment_families"], "vip")["segments"][0]["rule"]
-    )
-    project_vars = _project_vars()
+    # the params really were rendered into the rules: spot-check one family literally
+    vip = _family(_registry(), "vip")
+    vip_rule = _render_rule(vip["segments"][0]["rule"], vip)
+    params = _params("vip")
     assert vip_rule == (
-        f"spend_percentile >= {project_vars['vip_min_spend_percentile']} "
-        f"and frequency_percentile >= {project_vars['vip_min_frequency_percentile']} "
-        f"and days_since_last_order < {project_vars['vip_max_days_since_last_order']}"
+        f"spend_percentile >= {params['min_spend_percentile']} "
+        f"and frequency_percentile >= {params['min_frequency_percentile']} "
+        f"and days_since_last_order < {params['max_days_since_last_order']}"
     )
     fired = assignments.loc[assignments["segment"] == "VIP", "rule_fired"]
     assert set(fired) == {vip_rule}
@@ -373,14 +402,15 @@ def test_each_assignment_is_the_first_registry_rule_that_holds(
     demo_warehouse: Warehouse,
 ) -> None:
     """Evaluate the rendered rules in DuckDB, in priority order, over the features."""
-    for family in _project_vars()["segment_families"]:
+    for family in _registry():
         active = [
             segment
             for segment in _rule_segments(family)
             if segment.get("status", "active") == "active"
         ]
         first_rule_that_holds = " ".join(
-            f"when {_render_rule(segment['rule'])} then {segment['priority']}" for segment in active
+            f"when {_render_rule(segment['rule'], family)} then {segment['priority']}"
+            for segment in active
         )
         wrong = demo_warehouse.query(
             f"""
@@ -399,7 +429,7 @@ def test_each_assignment_is_the_first_registry_rule_that_holds(
 
 
 def test_vip_reasons_quote_the_features_that_made_them_vip(demo_warehouse: Warehouse) -> None:
-    vip_family = _family(_project_vars()["segment_families"], "vip")
+    vip_family = _family(_registry(), "vip")
     rows = demo_warehouse.query(
         """
         select assignments.reason, features.*
@@ -410,16 +440,16 @@ def test_vip_reasons_quote_the_features_that_made_them_vip(demo_warehouse: Wareh
         """
     )
     assert len(rows) >= 30
-    project_vars = _project_vars()
+    params = _params("vip")
     for row in rows.to_dict("records"):
         pairs = dict(part.split("=", 1) for part in row["reason"].split(", "))
         assert list(pairs) == vip_family["metrics"], row["reason"]
         for metric, text in pairs.items():
             assert float(text) == pytest.approx(float(row[metric]), abs=1e-9), (metric, row)
         # the quoted values justify the segment
-        assert float(pairs["spend_percentile"]) >= project_vars["vip_min_spend_percentile"]
-        assert float(pairs["frequency_percentile"]) >= project_vars["vip_min_frequency_percentile"]
-        assert int(pairs["days_since_last_order"]) < project_vars["vip_max_days_since_last_order"]
+        assert float(pairs["spend_percentile"]) >= params["min_spend_percentile"]
+        assert float(pairs["frequency_percentile"]) >= params["min_frequency_percentile"]
+        assert int(pairs["days_since_last_order"]) < params["max_days_since_last_order"]
 
 
 def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse) -> None:
@@ -429,7 +459,7 @@ def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse)
     ).set_index("customer_id")
     total_revenue = customers["net_spend"].astype(float).sum()
 
-    families = [family["family"] for family in _project_vars()["segment_families"]]
+    families = [family["family"] for family in _registry()]
     assert set(summary["segment_family"]) == {*families, "micro_segment"}
     per_family = summary.groupby("segment_family").agg(
         customer_count=("customer_count", "sum"),
@@ -444,7 +474,7 @@ def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse)
         assert row["revenue_share"] == pytest.approx(1.0), family
 
     # each row recomputed from the wide mart and dim_customers
-    columns = {family["family"]: family["column"] for family in _project_vars()["segment_families"]}
+    columns = {family["family"]: family["column"] for family in _registry()}
     columns["micro_segment"] = "micro_segment"
     wide = demo_warehouse.query("select * from marts.customer_segments").set_index("customer_id")
     joined = wide.join(customers.astype({"net_spend": float, "gross_spend": float}))
@@ -475,9 +505,8 @@ def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse)
 def test_micro_segments_respect_the_minimum_size(demo_warehouse: Warehouse) -> None:
     project_vars = _project_vars()
     min_size = project_vars["micro_segment_min_size"]
-    registry = project_vars["segment_families"]
     cell_columns = [
-        _family(registry, name)["column"] for name in project_vars["micro_segment_families"]
+        _family(_registry(), name)["column"] for name in project_vars["micro_segment_families"]
     ]
     segments = demo_warehouse.query(
         f"select customer_id, micro_segment, {', '.join(cell_columns)} from marts.customer_segments"
@@ -502,13 +531,171 @@ def test_micro_segments_respect_the_minimum_size(demo_warehouse: Warehouse) -> N
     assert published["Other"] >= min_size
 
 
-# ---- 4. extending the registry without code changes --------------------------------------
+# ---- 3b. missing input is Unknown, never a guessed label ---------------------------------
 
 
-def _extended_registry() -> list[dict[str, Any]]:
-    """The project's registry with a new VIP segment and 'Lapsed VIP' retired."""
-    registry = _registry()
-    vip = _family(registry, "vip")
+@pytest.fixture(scope="module")
+def coarse_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    """The demo data with a coarse shop: its order timestamps are dates only (midnight),
+    and it records neither discounts (order, coupon, line) nor channels. The store
+    transactions keep their times, discounts and the store channel."""
+    work_dir = tmp_path_factory.mktemp("coarse_shop")
+    raw_dir = work_dir / "raw"
+    shutil.copytree(demo_dataset / "raw", raw_dir)
+    orders = pd.read_parquet(raw_dir / "orders.parquet")
+    orders["ordered_at"] = orders["ordered_at"].str.slice(0, 10)
+    for column in ["discount_amount", "coupon_code", "channel"]:
+        orders[column] = None
+    orders.to_parquet(raw_dir / "orders.parquet", index=False)
+    lines = pd.read_parquet(raw_dir / "order_lines.parquet")
+    lines["discount_amount"] = None
+    lines.to_parquet(raw_dir / "order_lines.parquet", index=False)
+    return build_warehouse(raw_dir, work_dir / "build", data_tests=False)
+
+
+def test_coarse_shop_input_makes_its_customers_unknown_not_guessed(
+    coarse_warehouse: Warehouse,
+) -> None:
+    assert coarse_warehouse.run.success, coarse_warehouse.run.output[-5000:]
+    rows = coarse_warehouse.query(
+        """
+        select
+            segments.daypart_segment,
+            segments.discount_segment,
+            segments.channel_segment,
+            segments.omnichannel_segment,
+            features.has_purchased,
+            features.store_order_count,
+            features.order_count,
+            features.timed_order_count
+        from marts.customer_segments as segments
+        inner join intermediate.int_segment_features as features
+            on segments.customer_id = features.customer_id
+        """
+    )
+    # planted: customers who bought only in the shop have no usable time, discount or
+    # channel on any purchase
+    shop_only = rows[rows["has_purchased"] & (rows["store_order_count"] == 0)]
+    assert len(shop_only) >= 100
+    for column in ["daypart_segment", "discount_segment", "channel_segment"]:
+        assert (shop_only[column] == "Unknown").all(), shop_only[column].value_counts()
+    assert (shop_only["omnichannel_segment"] == "Unknown").all()
+    # never the old guesses: midnight is not Night, missing discounts are not full price
+    assert not (shop_only["daypart_segment"] == "Night buyer").any()
+    assert not (shop_only["discount_segment"] == "Full-price loyalist").any()
+    assert not (shop_only["omnichannel_segment"] == "Other channels only").any()
+    # store buyers keep their labels: the timed, discounted store source still counts
+    store_buyers = rows[rows["store_order_count"] > 0]
+    assert len(store_buyers) >= 100
+    assert (store_buyers["timed_order_count"] == store_buyers["store_order_count"]).all()
+    assert not (store_buyers["daypart_segment"] == "Unknown").any()
+    assert not (store_buyers["discount_segment"] == "Unknown").any()
+    assert set(store_buyers["omnichannel_segment"]) <= {"Store only", "Omnichannel"}
+
+
+# ---- 4. extending the registry: family files only ---------------------------------------
+
+# A new family, written as CONTRIBUTING.md tells: one family file over features that
+# int_segment_features already has, its column in the customer_segments contract, then
+# `make registry-docs`. Nothing else changes (dbt_project.yml least of all).
+RETURNS_FAMILY = {
+    "name": "segment_family_returns",
+    "label": "Segment family: returns",
+    "type": "analysis",
+    "maturity": "low",
+    "description": "How often the customer's orders are refunded.",
+    "owner": {"name": "customer-care"},
+    "depends_on": ["ref('customer_segments')"],
+    "config": {
+        "meta": {
+            "segment_family": {
+                "family": "returns",
+                "column": "returns_segment",
+                "order": 100,
+                "group": "behaviour",
+                "metrics": ["refunded_order_share", "order_count"],
+                "params": {"min_orders": 2, "min_refunded_order_share": 0.3},
+                "segments": [
+                    {
+                        "segment": "Frequent returner",
+                        "priority": 1,
+                        "rule": "order_count >= {min_orders} "
+                        "and refunded_order_share >= {min_refunded_order_share}",
+                        "description": "At least min_orders purchases, min_refunded_order_share "
+                        "of them refunded.",
+                    },
+                    {
+                        "segment": "Rarely returns",
+                        "priority": 2,
+                        "rule": "has_purchased",
+                        "description": "Every other purchaser.",
+                    },
+                    {"segment": "No purchase", "fallback": True, "description": "No purchase yet."},
+                ],
+            }
+        }
+    },
+}
+RETURNS_RULE = "order_count >= 2 and refunded_order_share >= 0.3"
+
+
+def _copy_project(destination: Path) -> Path:
+    """A copy of the dbt project to edit family files in (no artifacts, no pytest files)."""
+    ignore = shutil.ignore_patterns("target", "logs", "pytest", "__pycache__", "*.duckdb*")
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ["dbt_project.yml", "README.md", "macros", "models", "seeds", "tests"]:
+        source = PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, destination / name, ignore=ignore)
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def _family_path(project: Path, name: str) -> Path:
+    return project / registry.FAMILIES_DIR / f"{name}.yml"
+
+
+def _edit_family(project: Path, name: str, edit: Callable[[dict[str, Any]], None]) -> None:
+    """Load a family file of the copy, let ``edit`` change its family, write it back."""
+    path = _family_path(project, name)
+    properties = yaml.safe_load(path.read_text())
+    edit(properties["exposures"][0]["config"]["meta"]["segment_family"])
+    path.write_text(yaml.safe_dump(properties, sort_keys=False))
+
+
+def _regenerate(project: Path) -> None:
+    """`make registry-docs` on the copy."""
+    registry.main(["--project-dir", str(project), "--write", str(project / "README.md")])
+
+
+def _run_dbt_in(project: Path, args: list[str], work_dir: Path, env: dict[str, str]) -> DbtRun:
+    """``dbt <args>`` on the test target of a project copy, reporting like run_dbt."""
+    target_path = work_dir / "target"
+    command = dbt_command(args, target="test", target_path=target_path, log_path=work_dir / "logs")
+    command[command.index("--project-dir") + 1] = str(project)
+    completed = subprocess.run(
+        command,
+        cwd=project,
+        env={**os.environ, "DBT_USE_COLORS": "false", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    statuses: dict[str, str] = {}
+    results_file = target_path / "run_results.json"
+    if results_file.exists():
+        for node_result in json.loads(results_file.read_text())["results"]:
+            statuses[node_result["unique_id"].split(".")[2]] = node_result["status"]
+    return DbtRun(
+        success=completed.returncode == 0,
+        statuses=statuses,
+        output=completed.stdout + completed.stderr,
+    )
+
+
+def _extend_vip(vip: dict[str, Any]) -> None:
+    """Retire 'Lapsed VIP' and add 'Rising star' after the last rule."""
     lapsed = next(segment for segment in vip["segments"] if segment["segment"] == "Lapsed VIP")
     lapsed["status"] = "retired"
     last_priority = max(segment["priority"] for segment in _rule_segments(vip))
@@ -519,32 +706,55 @@ def _extended_registry() -> list[dict[str, Any]]:
         "description": "A top-fifth spender whose first purchase is less than a year old.",
         "status": "active",
     }
-    # insert before the fallback, as a person editing dbt_project.yml would
+    # insert before the fallback, as a person editing the family file would
     vip["segments"].insert(len(vip["segments"]) - 1, rising_star)
-    return registry
+
+
+def _add_returns_family(project: Path) -> None:
+    """The new family's file and its column in the customer_segments contract."""
+    family_file = _family_path(project, "returns")
+    family_file.write_text(
+        yaml.safe_dump({"version": 2, "exposures": [RETURNS_FAMILY]}, sort_keys=False)
+    )
+    models_path = project / "models" / "marts" / "segments" / "_segments__models.yml"
+    models = yaml.safe_load(models_path.read_text())
+    (customer_segments,) = [m for m in models["models"] if m["name"] == "customer_segments"]
+    names = [column["name"] for column in customer_segments["columns"]]
+    customer_segments["columns"].insert(
+        names.index("omnichannel_segment") + 1,
+        {
+            "name": "returns_segment",
+            "description": "{{ doc('segment_family_returns') }}",
+            "data_type": "varchar",
+            "data_tests": [{"segment_family_values": {"arguments": {"family": "returns"}}}],
+        },
+    )
+    models_path.write_text(yaml.safe_dump(models, sort_keys=False, allow_unicode=True))
 
 
 @pytest.fixture(scope="module")
 def extended_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    """The demo data built with the extended registry, passed as a var only.
+    """The demo data built on a project copy whose registry was changed in family files
+    only: vip gains a segment and retires one, and a new family is added.
 
     dbt unit tests are left out: they pin the shipped registry's rules at their
     boundaries (e.g. the VIP fallback's priority 3), which a changed registry rightly
     changes. Every generated data test runs.
     """
     work_dir = tmp_path_factory.mktemp("extended_registry")
+    project = _copy_project(work_dir / "project")
+    _edit_family(project, "vip", _extend_vip)
+    _add_returns_family(project)
+    _regenerate(project)
     database = work_dir / "warehouse.duckdb"
-    run = run_dbt(
+    run = _run_dbt_in(
+        project,
         ["build", "--exclude", "test_type:unit"],
-        target="test",
-        variables={
-            "raw_data_dir": str(demo_dataset / "raw"),
-            "segment_families": _extended_registry(),
+        work_dir,
+        env={
+            "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(demo_dataset / "raw"),
+            "SEGMENT_WAREHOUSE_TEST_DB": str(database),
         },
-        env={"SEGMENT_WAREHOUSE_TEST_DB": str(database)},
-        target_path=work_dir / "target",
-        log_path=work_dir / "logs",
-        check=False,
     )
     return Warehouse(database=database, raw_dir=demo_dataset / "raw", run=run)
 
@@ -564,7 +774,73 @@ def test_extended_registry_builds_and_its_generated_tests_pass(
     assert not run.failed_nodes()
     assert _status(run.statuses, "segment_registry_holds_customer_segment_assignments") == "pass"
     assert _status(run.statuses, "segment_family_values_customer_segments_vip_segment") == "pass"
+    assert (
+        _status(run.statuses, "segment_family_values_customer_segments_returns_segment") == "pass"
+    )
     assert _status(run.statuses, "registry_segments_populated_segment_summary") == "pass"
+
+
+def test_new_family_from_one_file_assigns_every_customer_by_its_rules(
+    extended_warehouse: Warehouse, demo_warehouse: Warehouse
+) -> None:
+    rows = extended_warehouse.query(
+        f"""
+        select
+            segments.customer_id,
+            segments.returns_segment,
+            features.has_purchased,
+            coalesce({RETURNS_RULE}, false) as returner_rule_holds
+        from marts.customer_segments as segments
+        inner join intermediate.int_segment_features as features
+            on segments.customer_id = features.customer_id
+        """
+    ).set_index("customer_id")
+    expected = np.select(
+        [rows["returner_rule_holds"], rows["has_purchased"]],
+        ["Frequent returner", "Rarely returns"],
+        default="No purchase",
+    )
+    assert (rows["returns_segment"] == expected).all()
+    assert set(rows["returns_segment"]) == {"Frequent returner", "Rarely returns", "No purchase"}
+    # the new column sits where the contract puts it; the shipped columns keep their order
+    columns = list(extended_warehouse.query("select * from marts.customer_segments limit 0"))
+    shipped = list(demo_warehouse.query("select * from marts.customer_segments limit 0"))
+    assert columns == [
+        *shipped[: shipped.index("omnichannel_segment") + 1],
+        "returns_segment",
+        *shipped[shipped.index("omnichannel_segment") + 1 :],
+    ]
+    assignments = extended_warehouse.query(
+        "select segment, rule_fired, reason from marts.customer_segment_assignments "
+        "where segment_family = 'returns' and segment = 'Frequent returner'"
+    )
+    assert set(assignments["rule_fired"]) == {RETURNS_RULE}
+    assert assignments["reason"].str.startswith("refunded_order_share=").all()
+
+
+def test_params_override_per_key_from_var_segment_params(tmp_path: Path) -> None:
+    """Overriding one param keeps the others at their defaults (compiled SQL)."""
+    run = _run_dbt_in(
+        PROJECT_DIR,
+        [
+            "compile",
+            "--select",
+            "segment_registry",
+            "--vars",
+            json.dumps({"segment_params": {"vip": {"min_spend_percentile": 0.95}}}),
+        ],
+        tmp_path,
+        env={"SEGMENT_WAREHOUSE_TEST_DB": str(tmp_path / "warehouse.duckdb")},
+    )
+    assert run.success, run.output[-3000:]
+    compiled = next((tmp_path / "target" / "compiled").rglob("segment_registry.sql")).read_text()
+    params = _params("vip")
+    assert (
+        "spend_percentile >= 0.95 and frequency_percentile >= "
+        f"{params['min_frequency_percentile']} and days_since_last_order < "
+        f"{params['max_days_since_last_order']}"
+    ) in compiled
+    assert f"spend_percentile >= {params['min_spend_percentile']} " not in compiled
 
 
 def test_new_segment_takes_exactly_the_customers_its_rule_selects(
@@ -621,7 +897,8 @@ def test_registry_mart_documents_new_and_retired_segments(extended_warehouse: Wa
         "from marts.segment_registry where segment_family = 'vip' order by segment_priority"
     )
     vip_rule, lapsed_rule = (
-        _render_rule(segment["rule"]) for segment in _family(_registry(), "vip")["segments"][:2]
+        _render_rule(segment["rule"], _family(_registry(), "vip"))
+        for segment in _family(_registry(), "vip")["segments"][:2]
     )
     assert registry.values.tolist() == [
         ["VIP", "active", vip_rule, 1, False],
@@ -634,53 +911,92 @@ def test_registry_mart_documents_new_and_retired_segments(extended_warehouse: Wa
 # ---- 5. a malformed registry fails clearly -------------------------------------------------
 
 
-def _two_fallbacks() -> list[dict[str, Any]]:
-    registry = _registry()
-    omnichannel = _family(registry, "omnichannel")
-    omnichannel["segments"].append(
+def _two_fallbacks(family: dict[str, Any]) -> None:
+    family["segments"].append(
         {"segment": "Unknown channel", "fallback": True, "description": "A second fallback."}
     )
-    return registry
 
 
-def _duplicated_priority() -> list[dict[str, Any]]:
-    registry = _registry()
-    discount = _family(registry, "discount")
-    cherry_picker = next(s for s in discount["segments"] if s["segment"] == "Cherry picker")
+def _duplicated_priority(family: dict[str, Any]) -> None:
+    cherry_picker = next(s for s in family["segments"] if s["segment"] == "Cherry picker")
     cherry_picker["priority"] = 1
-    return registry
+
+
+def _unknown_param(family: dict[str, Any]) -> None:
+    family["segments"][0]["rule"] = "spend_percentile >= {min_spend_share}"
 
 
 @pytest.mark.parametrize(
-    ("make_registry", "expected_message"),
+    ("family", "edit", "regenerate", "expected_message"),
     [
         (
+            "omnichannel",
             _two_fallbacks,
-            "family 'omnichannel': exactly one segment must be the fallback "
-            "(fallback: true), found 2.",
+            True,
+            "Segment registry (models/marts/segments/families/omnichannel.yml), family "
+            "'omnichannel': exactly one segment must be the fallback (fallback: true), found 2.",
         ),
         (
+            "discount",
             _duplicated_priority,
-            "family 'discount', segment 'Cherry picker': "
-            "priority must be a number, unique within the family.",
+            True,
+            "Segment registry (models/marts/segments/families/discount.yml), family 'discount', "
+            "segment 'Cherry picker': priority must be a number, unique within the family.",
+        ),
+        (
+            "vip",
+            _unknown_param,
+            True,
+            "Segment registry (models/marts/segments/families/vip.yml), family 'vip', segment "
+            "'VIP': the rule uses {min_spend_share}, which is not one of the family's params.",
+        ),
+        (
+            "vip",
+            _unknown_param,
+            False,
+            "segment_family_declarations.sql does not match the family files "
+            "(models/marts/segments/families/*.yml); run `make registry-docs`.",
         ),
     ],
-    ids=["two_fallbacks", "duplicated_priority"],
+    ids=["two_fallbacks", "duplicated_priority", "unknown_param", "not_regenerated"],
 )
-def test_malformed_registry_stops_the_run_naming_family_and_problem(
+def test_malformed_registry_stops_the_run_naming_file_family_and_problem(
     tmp_path: Path,
-    make_registry: Callable[[], list[dict[str, Any]]],
+    family: str,
+    edit: Callable[[dict[str, Any]], None],
+    regenerate: bool,
     expected_message: str,
 ) -> None:
-    run = run_dbt(
+    project = _copy_project(tmp_path / "project")
+    _edit_family(project, family, edit)
+    if regenerate:
+        _regenerate(project)
+    run = _run_dbt_in(
+        project,
         ["compile", "--select", "customer_segments"],
-        target="test",
-        variables={"segment_families": make_registry()},
+        tmp_path,
         env={"SEGMENT_WAREHOUSE_TEST_DB": str(tmp_path / "warehouse.duckdb")},
-        target_path=tmp_path / "target",
-        log_path=tmp_path / "logs",
-        check=False,
     )
     assert not run.success
     assert "Compilation Error" in run.output
-    assert expected_message in run.output, run.output[-3000:]
+    assert expected_message in " ".join(run.output.split()), run.output[-3000:]
+
+
+def test_unknown_param_override_stops_the_run(tmp_path: Path) -> None:
+    run = _run_dbt_in(
+        PROJECT_DIR,
+        [
+            "compile",
+            "--select",
+            "customer_segments",
+            "--vars",
+            json.dumps({"segment_params": {"vip": {"min_spend": 0.9}}}),
+        ],
+        tmp_path,
+        env={"SEGMENT_WAREHOUSE_TEST_DB": str(tmp_path / "warehouse.duckdb")},
+    )
+    assert not run.success
+    assert (
+        "Segment registry (models/marts/segments/families/vip.yml), family 'vip': var "
+        "segment_params.vip sets 'min_spend', which is not one of the family's params"
+    ) in " ".join(run.output.split()), run.output[-3000:]

@@ -1,8 +1,12 @@
 {#- Positive experiences per customer as of as_of_date, and whether the customer bought
-    again within charmed_return_days after one. Positive: a survey with an NPS answer of
-    at least charmed_min_nps_score, a review rated at least charmed_min_rating, or a
-    complaint that was resolved (dated by its resolution). -#}
-{%- set return_days = var('charmed_return_days') | int -%}
+    again within the charmed family's return_days after one. Positive: a survey with an
+    NPS answer of at least min_nps_score, a review rated at least min_rating, or a
+    complaint that was resolved (dated by its resolution). The thresholds are the
+    charmed family's params (models/marts/segments/families/charmed.yml), so the
+    features and the family's rules read the same values. -#}
+{%- set return_days = segment_param('charmed', 'return_days', 0) | int -%}
+{%- set min_nps_score = segment_param('charmed', 'min_nps_score', 0) -%}
+{%- set min_rating = segment_param('charmed', 'min_rating', 0) -%}
 
 with
 
@@ -23,8 +27,8 @@ feedback_judged as (
         feedback_id,
         customer_id,
         case when feedback_type = 'complaint' then resolved_at else submitted_at end as experienced_at,
-        coalesce(nps_score >= {{ var('charmed_min_nps_score') }}, false)
-        or coalesce(rating >= {{ var('charmed_min_rating') }}, false)
+        coalesce(nps_score >= {{ min_nps_score }}, false)
+        or coalesce(rating >= {{ min_rating }}, false)
         or (feedback_type = 'complaint' and resolved_at is not null) as is_positive
     from feedback
 ),

@@ -1,14 +1,22 @@
 {#- When and how each customer buys, as of as_of_date: orders inside shopping occasions
-    (seeds/occasion_calendar.csv), on weekends, per part of the day
-    (seeds/order_dayparts.csv, UTC hours), and how much of the list price was discounted. -#}
+    (int_occasion_windows_generated, for every year of the data), on weekends, per part of the day
+    (seeds/order_dayparts.csv, UTC hours), and how much of the list price was discounted.
+    It also counts the orders whose input the families can trust: from a source whose
+    timestamps carry a time of day, from a source that records discounts at all, and
+    with a recorded channel - so a family says Unknown instead of guessing where the
+    input is missing. -#}
 with
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
 ),
 
+orders_unioned as (
+    select * from {{ ref('int_orders_unioned') }}
+),
+
 occasions as (
-    select * from {{ ref('stg_reference__occasion_calendar') }}
+    select * from {{ ref('int_occasion_windows_generated') }}
 ),
 
 dayparts as (
@@ -19,17 +27,69 @@ as_of as (
     select * from {{ ref('int_as_of_date_resolved') }}
 ),
 
+orders_clocked as (
+    select
+        order_source,
+        discount_amount,
+        coupon_code,
+        extract(hour from ordered_at) * 3600
+        + extract(minute from ordered_at) * 60
+        + extract(second from ordered_at) as second_of_day
+    from orders
+),
+
+source_clocks as (
+    -- What each order source records, judged over its whole history. Time of day: a
+    -- source whose orders all sit at one or two clock times (midnight local time is one
+    -- UTC time, or two across daylight saving) delivers dates only. Discounts: a source
+    -- with a discount or coupon on some order records them.
+    select
+        order_source,
+        count(distinct second_of_day) > 2 as has_time_of_day,
+        coalesce(max(discount_amount), 0) > 0 or count(coupon_code) > 0 as has_discount_value
+    from orders_clocked
+    group by order_source
+),
+
+source_discount_columns as (
+    -- A source that fills its order discount at all, zeros included, records discounts;
+    -- staging reads an absent or empty column as null.
+    select
+        order_source,
+        count(discount_amount) > 0 as has_discount_column
+    from orders_unioned
+    group by order_source
+),
+
+source_inputs as (
+    select
+        source_clocks.order_source,
+        source_clocks.has_time_of_day,
+        source_clocks.has_discount_value
+        or coalesce(source_discount_columns.has_discount_column, false) as has_discount_data
+    from source_clocks
+    left join source_discount_columns
+        on source_clocks.order_source = source_discount_columns.order_source
+),
+
 orders_as_of as (
     select
         orders.customer_id,
         orders.order_id,
+        orders.channel,
         orders.order_date,
         orders.amount,
         orders.discount_amount,
         cast(extract(hour from orders.ordered_at) as {{ dbt.type_int() }}) as hour_of_day,
+        coalesce(source_inputs.has_time_of_day, false) as has_time_of_day,
+        coalesce(source_inputs.has_discount_data, false) as has_discount_data,
         {{ iso_day_of_week('orders.order_date') }} in (6, 7) as is_weekend
     from orders
     cross join as_of
+    left join source_inputs
+        on
+            orders.order_source = source_inputs.order_source
+            or (orders.order_source is null and source_inputs.order_source is null)
     where orders.ordered_at < as_of.as_of_end_at
 ),
 
@@ -51,7 +111,8 @@ orders_flagged as (
         orders_as_of.*,
         coalesce(occasion_days.is_holiday, 0) as is_holiday,
         coalesce(occasion_days.is_summer, 0) as is_summer,
-        coalesce(dayparts.daypart, 'Unknown') as daypart
+        -- no daypart without a time of day: such orders do not vote for one
+        case when orders_as_of.has_time_of_day then coalesce(dayparts.daypart, 'Unknown') end as daypart
     from orders_as_of
     left join occasion_days
         on orders_as_of.order_date = occasion_days.order_date
@@ -66,6 +127,9 @@ customer_orders as (
         sum(is_holiday) as holiday_order_count,
         sum(is_summer) as summer_order_count,
         sum(case when is_weekend then 1 else 0 end) as weekend_order_count,
+        sum(case when has_time_of_day then 1 else 0 end) as timed_order_count,
+        sum(case when has_discount_data then 1 else 0 end) as discount_known_order_count,
+        sum(case when channel is not null then 1 else 0 end) as channel_known_order_count,
         sum(amount + discount_amount) as list_price_amount,
         sum(discount_amount) as discount_amount
     from orders_flagged
@@ -78,6 +142,7 @@ daypart_orders as (
         daypart,
         count(*) as order_count
     from orders_flagged
+    where daypart is not null
     group by customer_id, daypart
 ),
 
@@ -108,11 +173,14 @@ final as (
         customer_orders.holiday_order_count,
         customer_orders.summer_order_count,
         customer_orders.weekend_order_count,
+        customer_orders.timed_order_count,
+        customer_orders.discount_known_order_count,
+        customer_orders.channel_known_order_count,
         dominant_dayparts.dominant_daypart_order_count,
         customer_orders.list_price_amount,
         customer_orders.discount_amount
     from customer_orders
-    inner join dominant_dayparts
+    left join dominant_dayparts
         on customer_orders.customer_id = dominant_dayparts.customer_id
 )
 

@@ -1,7 +1,7 @@
 {#- Every family of the segment registry applied to every customer: per family the
     segment (column named as in the registry), the priority of the rule that fired and
     the reason (the family's metrics with their values). Generated from
-    var segment_families in dbt_project.yml; nothing here is family-specific. -#}
+    the family files (models/marts/segments/families/*.yml); nothing here is family-specific. -#}
 {%- set families = segment_families() -%}
 
 with

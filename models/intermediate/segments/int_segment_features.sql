@@ -61,7 +61,9 @@ final as (
         customers.primary_device_type,
         customers.primary_operating_system,
         customers.company_industry,
-        customers.preferred_channel,
+        -- the customer view names a missing channel 'unknown'; the channel family says so
+        -- itself (its Unknown segment), so the sentinel is not a channel here
+        nullif(customers.preferred_channel, 'unknown') as preferred_channel,
         customers.top_category,
         order_patterns.dominant_daypart,
         rfm.rfm_cell,
@@ -76,6 +78,9 @@ final as (
         customers.session_count,
         customers.feedback_count,
         customers.category_count,
+        coalesce(order_patterns.timed_order_count, 0) as timed_order_count,
+        coalesce(order_patterns.discount_known_order_count, 0) as discount_known_order_count,
+        coalesce(order_patterns.channel_known_order_count, 0) as channel_known_order_count,
         customers.days_since_first_order,
         customers.days_since_last_order,
         customers.days_since_last_reactivation,
@@ -94,7 +99,7 @@ final as (
         {{ share_value('order_patterns.holiday_order_count', 'order_patterns.order_count') }} as holiday_order_share,
         {{ share_value('order_patterns.summer_order_count', 'order_patterns.order_count') }} as summer_order_share,
         {{ share_value('order_patterns.weekend_order_count', 'order_patterns.order_count') }} as weekend_order_share,
-        {{ share_value('order_patterns.dominant_daypart_order_count', 'order_patterns.order_count') }}
+        {{ share_value('order_patterns.dominant_daypart_order_count', 'order_patterns.timed_order_count') }}
             as dominant_daypart_share,
         cast(round(categories.top_category_spend_share, 3) as decimal(7, 3)) as top_category_spend_share,
         clusters.cluster_id,

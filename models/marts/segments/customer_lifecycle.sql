@@ -1,5 +1,5 @@
 {#- Lifecycle stage of every customer as of as_of_date, by the lifecycle family of the
-    segment registry (var segment_families in dbt_project.yml): the first rule that
+    segment registry (models/marts/segments/families/*.yml): the first rule that
     holds wins - Prospect, New, Reactivated, Active, At risk - otherwise Churned. -#}
 
 with

@@ -1,5 +1,5 @@
 {#- One row per customer, one column per segment family of the registry
-    (var segment_families in dbt_project.yml) plus the micro-segment: the stable
+    (models/marts/segments/families/*.yml) plus the micro-segment: the stable
     interface BI tools and later segment families build on. Why a customer is in a
     segment: customer_segment_assignments. -#}
 {%- set families = segment_families() -%}

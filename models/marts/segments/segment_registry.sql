@@ -1,6 +1,6 @@
 {#- The segment registry as a table, retired segments included, so BI tools and
     analysts can read every definition next to the data. Rendered from
-    var segment_families in dbt_project.yml. -#}
+    the family files, models/marts/segments/families/*.yml. -#}
 {%- set families = segment_families() -%}
 
 with
