@@ -38,6 +38,7 @@
     {%- endfor -%}
     {%- do segment_warehouse.create_rejected_lines_table(raw_schema) -%}
     {%- do segment_warehouse.create_loaded_tables_table(raw_schema) -%}
+    {%- do segment_warehouse.record_contract_columns(raw_schema, contract_sources) -%}
     {%- do segment_warehouse.check_read_option_tables(contract_sources | map(attribute='name') | list) -%}
     {%- do segment_warehouse.check_vars() -%}
 

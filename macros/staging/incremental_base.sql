@@ -51,13 +51,18 @@
     {{ return('processing_fingerprint' in names) }}
 {%- endmacro %}
 
-{#- A fingerprint of what the parse depends on besides the data: the model's code and
-    the vars it reads. A stored row with another fingerprint means everything is parsed
-    again. -#}
+{#- A fingerprint of what the parse depends on besides the data: the model's code, the
+    contract of the sources it reads (its parsing and checks come from it) and the vars it
+    reads. A stored row with another fingerprint means everything is parsed again. -#}
 {% macro processing_fingerprint() -%}
     {%- set settings = {} -%}
     {%- for name in ['reporting_currency', 'max_order_amount', 'min_valid_date', 'source_timezone', 'load_timestamp', 'raw_read_options'] -%}
         {%- do settings.update({name: var(name, none)}) -%}
+    {%- endfor -%}
+    {%- for source_name, table_name in model.get('sources', []) -%}
+        {%- do settings.update({
+            source_name ~ '.' ~ table_name: segment_warehouse.contract_column_specs(source_name, table_name)
+        }) -%}
     {%- endfor -%}
     '{{ local_md5(model.raw_code ~ tojson(settings, sort_keys=true)) }}'
 {%- endmacro %}
@@ -113,4 +118,84 @@
     {%- if is_incremental() -%}
         delete from {{ this }} where raw_row_number is null
     {%- endif -%}
+{%- endmacro %}
+
+{#- The CTEs every incremental base model starts from, on an incremental run: `stored`
+    (this table), `key_match` (raw keys against stored keys, with the version compared to
+    the lookback) and `incremental_keys`: keys not stored yet, keys whose version is in the
+    lookback (or unreadable), every key when the code or settings changed, and the stored
+    quarantined keys, which are checked again. (Macros are called unqualified here so a
+    unit test's macro overrides reach them.) `raw_version` is the SQL of a raw row's
+    version; without it the stored row's `stored_version` is compared. Expects a CTE
+    `source` (the raw view). The model adds the keys whose references changed. -#}
+{% macro incremental_base_keys(key_column, stored_version, raw_version=none) -%}
+stored as (
+    select * from {{ this }}
+),
+
+raw_versions as (
+    select
+        {{ clean_text(key_column) }} as {{ key_column }}
+        {%- if raw_version %},
+        {{ raw_version }} as version_at
+        {%- endif %}
+    from source
+),
+
+key_match as (
+    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
+    select
+        raw_versions.{{ key_column }} as raw_key,
+        stored.{{ key_column }} as stored_key,
+        {{ 'raw_versions.version_at' if raw_version else 'stored.' ~ stored_version }} as version_at
+    from raw_versions
+    full outer join stored
+        on raw_versions.{{ key_column }} = stored.{{ key_column }}
+),
+
+incremental_keys as (
+    -- new keys, and keys with a version in the lookback
+    select raw_key as {{ key_column }}
+    from key_match
+    where
+        raw_key is not null
+        and (
+            stored_key is null
+            {%- if raw_version %}
+            or version_at is null
+            {%- endif %}
+            or version_at >= {{ incremental_lookback_start(stored_version) }}
+            or {{ incremental_reprocess_all() }}
+        )
+
+    union
+
+    -- quarantined keys are checked again: what they reference may have arrived
+    select {{ key_column }}
+    from stored
+    where quarantine_reason is not null
+),
+{%- endmacro %}
+
+{#- The parsed rows' filter on an incremental run: rows without a key and the rows of the
+    keys in `touched_relation`. -#}
+{% macro incremental_base_filter(key_column, touched_relation) -%}
+    {%- if incremental_base_ready() %}
+    where
+        {{ clean_text(key_column) }} is null
+        or {{ clean_text(key_column) }} in (
+            select {{ touched_relation }}.{{ key_column }} from {{ touched_relation }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The final rows' addition on an incremental run: the vanished keys' rows
+    (vanished_key_rows) of a model with `column_count` columns. -#}
+{% macro incremental_base_vanished(column_count) -%}
+    {%- if incremental_base_ready() %}
+
+    union all
+
+    {{ vanished_key_rows(column_count) }}
+    {%- endif %}
 {%- endmacro %}

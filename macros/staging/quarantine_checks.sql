@@ -123,3 +123,28 @@
         ),
     ]) }}
 {%- endmacro %}
+
+{#- The rows of `relation` with what customer_reference_checks expects: whether the
+    customers table is given, and whether the row's customer is in it and staged. Expects
+    the CTEs customer_keys and customer_master. -#}
+{% macro customer_referenced(relation) -%}
+    select
+        {{ relation }}.*,
+        customer_master.is_given as is_customer_master_given,
+        customer_keys.customer_id is not null as is_known_customer,
+        coalesce(customer_keys.is_staged, false) as is_staged_customer
+    from {{ relation }}
+    cross join customer_master
+    left join customer_keys
+        on {{ relation }}.customer_id = customer_keys.customer_id
+{%- endmacro %}
+
+{#- The rows of `relation` with row_reason and row_reason_detail, the first of `checks`
+    that fires (resolve_duplicate_keys then settles repeated keys). -#}
+{% macro quarantine_checked(relation, checks) -%}
+    select
+        *,
+        {{ quarantine_reason(checks) }} as row_reason,
+        {{ quarantine_detail(checks) }} as row_reason_detail
+    from {{ relation }}
+{%- endmacro %}

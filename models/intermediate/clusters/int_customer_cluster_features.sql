@@ -19,7 +19,7 @@
 with
 
 customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers_profiled') }}
 ),
 
 order_patterns as (

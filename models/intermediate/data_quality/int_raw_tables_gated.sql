@@ -49,11 +49,11 @@ with
 {% endfor %}
 
 rejected_lines as (
-    select * from {{ source('loader', 'rejected_lines') }}
+    select * from {{ ref('stg_loader__rejected_lines') }}
 ),
 
 loaded_tables as (
-    select * from {{ source('loader', 'loaded_tables') }}
+    select * from {{ ref('stg_loader__loaded_tables') }}
 ),
 
 rejected_reasons as (

@@ -21,7 +21,7 @@ as_of as (
 ),
 
 loaded_tables as (
-    select * from {{ source('loader', 'loaded_tables') }}
+    select * from {{ ref('stg_loader__loaded_tables') }}
 ),
 
 {% for source_name, table_name, model_name, column in event_tables -%}

@@ -5,11 +5,11 @@
 with
 
 customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers_profiled') }}
 ),
 
 rfm as (
-    select * from {{ ref('customer_rfm') }}
+    select * from {{ ref('int_customer_rfm_scored') }}
 ),
 
 order_patterns as (

@@ -17,7 +17,7 @@ all_purchase_days as (
 ),
 
 customers as (
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('int_customers_profiled') }}
 ),
 
 as_of as (

@@ -2,18 +2,13 @@
     values, the raw row as JSON and, for a row that breaks the contract, the reason. -#}
 {%- set email_pattern = '^[a-z0-9._%+-]+@[a-z0-9-]+([.][a-z0-9-]+)*[.][a-z]{2,}$' -%}
 {%- set read_options = raw_read_options('customers') -%}
-{%- set checks = [
-    check_missing('customer_id'),
+{%- set checks = contract_missing_checks('shop', 'customers') + [
     (
         'email is not null and not ' ~ regex_like('email', email_pattern),
         'malformed_email',
         "'email is not an address: ' || email",
     ),
-    check_parses('birth_date', 'a date'),
-    check_parses('signed_up_at', 'a timestamp'),
-    check_parses('is_guest', 'a boolean'),
-    check_parses('company_size', 'a whole number'),
-] + check_timestamp_range('signed_up_at') -%}
+] + contract_parse_checks('shop', 'customers') + check_timestamp_range('signed_up_at') -%}
 
 with
 
@@ -23,38 +18,14 @@ source as (
 
 parsed as (
     select
-        {{ clean_text('customer_id') }} as customer_id,
+        {{ contract_parsed_columns('shop', 'customers', read_options, except=['email']) }},
         lower({{ clean_text('email') }}) as email,
-        {{ clean_text('phone') }} as phone,
-        {{ clean_text('first_name') }} as first_name,
-        {{ clean_text('last_name') }} as last_name,
-        {{ clean_text('gender') }} as gender,
-        {{ clean_text('country') }} as country,
-        {{ clean_text('region') }} as region,
-        {{ clean_text('city') }} as city,
-        {{ clean_text('postcode') }} as postcode,
-        {{ clean_text('locale') }} as locale,
-        {{ clean_text('loyalty_card_id') }} as loyalty_card_id,
-        {{ clean_text('company_name') }} as company_name,
-        {{ clean_text('company_industry') }} as company_industry,
-        {{ clean_text('company_size') }} as company_size_text,
-        {{ parse_integer('company_size') }} as company_size,
-        {{ clean_text('is_guest') }} as is_guest_text,
-        {{ parse_boolean('is_guest') }} as is_guest,
-        {{ clean_text('birth_date') }} as birth_date_text,
-        {{ parse_date('birth_date', read_options) }} as birth_date,
-        {{ clean_text('signed_up_at') }} as signed_up_at_text,
-        {{ parse_timestamp('signed_up_at', read_options) }} as signed_up_at,
         _raw_row_number as raw_row_number
     from source
 ),
 
 checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as row_reason,
-        {{ quarantine_detail(checks) }} as row_reason_detail
-    from parsed
+    {{ quarantine_checked('parsed', checks) }}
 ),
 
 resolved as (

@@ -17,15 +17,8 @@
     )
 }}
 {%- set read_options = raw_read_options('order_lines') -%}
-{%- set checks = [
-    check_missing('order_line_id'),
-    check_missing('order_id'),
-    check_missing('product_id'),
-    check_missing('quantity', parsed=true),
-    check_missing('unit_price', parsed=true),
-    check_parses('quantity', 'a whole number'),
-    check_parses('unit_price', 'a decimal number'),
-    check_parses('discount_amount', 'a decimal number'),
+{%- set checks = contract_missing_checks('shop', 'order_lines')
+    + contract_parse_checks('shop', 'order_lines') + [
     ('quantity <= 0', 'non_positive_quantity', "'quantity is not positive: ' || quantity_text"),
     ('unit_price < 0', 'negative_amount', "'unit_price is negative: ' || unit_price_text"),
     ('discount_amount < 0', 'negative_amount', "'discount_amount is negative: ' || discount_amount_text"),
@@ -71,45 +64,10 @@ product_catalogue as (
     select count(*) > 0 as is_given from product_keys
 ),
 {% if incremental_base_ready() %}
-stored as (
-    select * from {{ this }}
-),
-
-raw_keys as (
-    select {{ clean_text('order_line_id') }} as order_line_id
-    from source
-),
-
-key_match as (
-    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
-    select
-        raw_keys.order_line_id as raw_key,
-        stored.order_line_id as stored_key,
-        stored.order_version_at
-    from raw_keys
-    full outer join stored
-        on raw_keys.order_line_id = stored.order_line_id
-),
+{{ incremental_base_keys('order_line_id', stored_version='order_version_at') }}
 
 touched_lines as (
-    -- new lines, and lines of orders with a version in the lookback (an order updated
-    -- since has another version: see below)
-    select raw_key as order_line_id
-    from key_match
-    where
-        raw_key is not null
-        and (
-            stored_key is null
-            or order_version_at >= {{ incremental_lookback_start('order_version_at') }}
-            or {{ incremental_reprocess_all() }}
-        )
-
-    union
-
-    -- quarantined lines are checked again: their order or product may have arrived
-    select order_line_id
-    from stored
-    where quarantine_reason is not null
+    select order_line_id from incremental_keys
 
     union
 
@@ -135,22 +93,10 @@ touched_lines as (
 {% endif %}
 parsed as (
     select
-        {{ clean_text('order_line_id') }} as order_line_id,
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('product_id') }} as product_id,
-        {{ clean_text('quantity') }} as quantity_text,
-        {{ parse_integer('quantity') }} as quantity,
-        {{ clean_text('unit_price') }} as unit_price_text,
-        {{ parse_decimal('unit_price', read_options) }} as unit_price,
-        {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ parse_decimal('discount_amount', read_options) }} as discount_amount,
+        {{ contract_parsed_columns('shop', 'order_lines', read_options) }},
         _raw_row_number as raw_row_number
     from source
-    {%- if incremental_base_ready() %}
-    where
-        {{ clean_text('order_line_id') }} is null
-        or {{ clean_text('order_line_id') }} in (select touched_lines.order_line_id from touched_lines)
-    {%- endif %}
+    {{- incremental_base_filter('order_line_id', 'touched_lines') }}
 ),
 
 referenced as (
@@ -173,11 +119,7 @@ referenced as (
 ),
 
 checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as row_reason,
-        {{ quarantine_detail(checks) }} as row_reason_detail
-    from referenced
+    {{ quarantine_checked('referenced', checks) }}
 ),
 
 resolved as (
@@ -201,12 +143,7 @@ final as (
         is_product_catalogue_given,
         {{ processing_fingerprint() }} as processing_fingerprint
     from resolved
-    {%- if incremental_base_ready() %}
-
-    union all
-
-    {{ vanished_key_rows(14) }}
-    {%- endif %}
+    {{- incremental_base_vanished(14) }}
 )
 
 select * from final

@@ -17,29 +17,9 @@
 }}
 
 {%- set read_options = raw_read_options('orders') -%}
-{%- set checks = [
-    check_missing('order_id'),
-    check_missing('customer_id'),
-    check_missing('ordered_at', parsed=true),
-    check_missing('amount', parsed=true),
-    check_parses('ordered_at', 'a timestamp'),
-    check_parses('amount', 'a decimal number'),
-    check_parses('discount_amount', 'a decimal number'),
-    check_parses('updated_at', 'a timestamp'),
-] + check_timestamp_range('ordered_at') + [
-    (
-        'units_per_eur is null',
-        'unknown_currency',
-        "'currency is not in seeds/currency_rates.csv: ' || currency_code",
-    ),
-    ('amount < 0', 'negative_amount', "'amount is negative: ' || amount_text"),
-    ('discount_amount < 0', 'negative_amount', "'discount_amount is negative: ' || discount_amount_text"),
-    (
-        'amount_reporting > ' ~ var('max_order_amount'),
-        'absurd_amount',
-        "'amount exceeds max_order_amount in " ~ var('reporting_currency') ~ ": ' || amount_text || ' ' || currency_code",
-    ),
-] + customer_reference_checks() -%}
+{%- set checks = contract_missing_checks('shop', 'orders')
+    + contract_parse_checks('shop', 'orders')
+    + purchase_checks('ordered_at') -%}
 
 with
 
@@ -59,47 +39,14 @@ customer_master as (
     select count(*) > 0 as is_given from customer_keys
 ),
 {% if incremental_base_ready() %}
-stored as (
-    select * from {{ this }}
-),
-
-raw_versions as (
-    select
-        {{ clean_text('order_id') }} as order_id,
-        coalesce({{ parse_timestamp('updated_at', read_options) }}, {{ parse_timestamp('ordered_at', read_options) }}) as version_at
-    from source
-),
-
-key_match as (
-    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
-    select
-        raw_versions.order_id as raw_key,
-        stored.order_id as stored_key,
-        raw_versions.version_at
-    from raw_versions
-    full outer join stored
-        on raw_versions.order_id = stored.order_id
-),
+{{ incremental_base_keys(
+    'order_id',
+    stored_version='version_at',
+    raw_version='coalesce(' ~ parse_timestamp('updated_at', read_options) ~ ', ' ~ parse_timestamp('ordered_at', read_options) ~ ')',
+) }}
 
 touched_orders as (
-    -- new orders, and orders with a version in the lookback or without a readable one
-    select raw_key as order_id
-    from key_match
-    where
-        raw_key is not null
-        and (
-            stored_key is null
-            or version_at is null
-            or version_at >= {{ incremental_lookback_start('version_at') }}
-            or {{ incremental_reprocess_all() }}
-        )
-
-    union
-
-    -- quarantined orders are checked again: their customer may have arrived
-    select order_id
-    from stored
-    where quarantine_reason is not null
+    select order_id from incremental_keys
 
     union
 
@@ -123,44 +70,15 @@ touched_orders as (
 {% endif %}
 parsed as (
     select
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        upper(coalesce({{ clean_text('currency') }}, '{{ var("reporting_currency") }}')) as currency_code,
-        {{ clean_text('channel') }} as channel,
-        {{ clean_text('coupon_code') }} as coupon_code,
-        {{ clean_text('amount') }} as amount_text,
-        {{ parse_decimal('amount', read_options) }} as amount,
-        {{ clean_text('discount_amount') }} as discount_amount_text,
-        {{ parse_decimal('discount_amount', read_options) }} as discount_amount,
-        {{ clean_text('ordered_at') }} as ordered_at_text,
-        {{ parse_timestamp('ordered_at', read_options) }} as ordered_at,
-        {{ clean_text('updated_at') }} as updated_at_text,
-        {{ parse_timestamp('updated_at', read_options) }} as updated_at,
+        {{ contract_parsed_columns('shop', 'orders', read_options, except=['currency']) }},
+        {{ purchase_currency_code() }} as currency_code,
         _raw_row_number as raw_row_number
     from source
-    {%- if incremental_base_ready() %}
-    where
-        {{ clean_text('order_id') }} is null
-        or {{ clean_text('order_id') }} in (select touched_orders.order_id from touched_orders)
-    {%- endif %}
+    {{- incremental_base_filter('order_id', 'touched_orders') }}
 ),
 
 converted as (
-    select
-        parsed.*,
-        currency_rates.units_per_eur,
-        currency_rates.to_reporting_rate,
-        {{ to_reporting_currency('parsed.amount', 'currency_rates.to_reporting_rate') }} as amount_reporting,
-        {{ to_reporting_currency('parsed.discount_amount', 'currency_rates.to_reporting_rate') }} as discount_amount_reporting,
-        customer_master.is_given as is_customer_master_given,
-        customer_keys.customer_id is not null as is_known_customer,
-        coalesce(customer_keys.is_staged, false) as is_staged_customer
-    from parsed
-    cross join customer_master
-    left join currency_rates
-        on parsed.currency_code = currency_rates.currency_code
-    left join customer_keys
-        on parsed.customer_id = customer_keys.customer_id
+    {{ purchase_converted('parsed') }}
 ),
 
 checked as (
@@ -197,12 +115,7 @@ final as (
         is_customer_master_given,
         {{ processing_fingerprint() }} as processing_fingerprint
     from resolved
-    {%- if incremental_base_ready() %}
-
-    union all
-
-    {{ vanished_key_rows(18) }}
-    {%- endif %}
+    {{- incremental_base_vanished(18) }}
 )
 
 select * from final

@@ -1,14 +1,9 @@
 {#- Parses and checks every raw refund. A refund without a currency is in its order's
     currency. -#}
 {%- set read_options = raw_read_options('returns') -%}
-{%- set checks = [
-    check_missing('return_id'),
-    check_missing('order_id'),
-    check_missing('returned_at', parsed=true),
-    check_missing('refund_amount', parsed=true),
-    check_parses('returned_at', 'a timestamp'),
-    check_parses('refund_amount', 'a decimal number'),
-] + check_timestamp_range('returned_at') + [
+{%- set checks = contract_missing_checks('shop', 'returns')
+    + contract_parse_checks('shop', 'returns')
+    + check_timestamp_range('returned_at') + [
     ('refund_amount < 0', 'negative_amount', "'refund_amount is negative: ' || refund_amount_text"),
     ('not is_known_order', 'unknown_order', "'order_id is not in orders: ' || order_id"),
     ('not is_staged_order', 'order_quarantined', "'order_id belongs to a quarantined order: ' || order_id"),
@@ -40,15 +35,9 @@ currency_rates as (
 
 parsed as (
     select
-        {{ clean_text('return_id') }} as return_id,
-        {{ clean_text('order_id') }} as order_id,
-        {{ clean_text('order_line_id') }} as order_line_id,
+        {{ contract_parsed_columns('shop', 'returns', read_options, except=['currency', 'reason']) }},
         upper({{ clean_text('currency') }}) as currency_text,
         {{ clean_text('reason') }} as return_reason,
-        {{ clean_text('refund_amount') }} as refund_amount_text,
-        {{ parse_decimal('refund_amount', read_options) }} as refund_amount,
-        {{ clean_text('returned_at') }} as returned_at_text,
-        {{ parse_timestamp('returned_at', read_options) }} as returned_at,
         _raw_row_number as raw_row_number
     from source
 ),
@@ -76,11 +65,7 @@ converted as (
 ),
 
 checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as row_reason,
-        {{ quarantine_detail(checks) }} as row_reason_detail
-    from converted
+    {{ quarantine_checked('converted', checks) }}
 ),
 
 resolved as (

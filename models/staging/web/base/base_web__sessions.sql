@@ -15,12 +15,8 @@
     )
 }}
 {%- set read_options = raw_read_options('web_sessions') -%}
-{%- set checks = [
-    check_missing('session_id'),
-    check_missing('started_at', parsed=true),
-    check_parses('started_at', 'a timestamp'),
-    check_parses('page_views', 'a whole number'),
-] + check_timestamp_range('started_at') + [
+{%- set checks = contract_missing_checks('web', 'web_sessions')
+    + contract_parse_checks('web', 'web_sessions') + check_timestamp_range('started_at') + [
     ('page_views < 0', 'out_of_range', "'page_views is negative: ' || page_views_text"),
 ] + customer_reference_checks() -%}
 
@@ -38,47 +34,14 @@ customer_master as (
     select count(*) > 0 as is_given from customer_keys
 ),
 {% if incremental_base_ready() %}
-stored as (
-    select * from {{ this }}
-),
-
-raw_versions as (
-    select
-        {{ clean_text('session_id') }} as session_id,
-        {{ parse_timestamp('started_at', read_options) }} as started_at
-    from source
-),
-
-key_match as (
-    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
-    select
-        raw_versions.session_id as raw_key,
-        stored.session_id as stored_key,
-        raw_versions.started_at
-    from raw_versions
-    full outer join stored
-        on raw_versions.session_id = stored.session_id
-),
+{{ incremental_base_keys(
+    'session_id',
+    stored_version='started_at',
+    raw_version=parse_timestamp('started_at', read_options),
+) }}
 
 touched_sessions as (
-    -- new sessions, and sessions started in the lookback or without a readable start
-    select raw_key as session_id
-    from key_match
-    where
-        raw_key is not null
-        and (
-            stored_key is null
-            or started_at is null
-            or started_at >= {{ incremental_lookback_start('started_at') }}
-            or {{ incremental_reprocess_all() }}
-        )
-
-    union
-
-    -- quarantined sessions are checked again: their customer may have arrived
-    select session_id
-    from stored
-    where quarantine_reason is not null
+    select session_id from incremental_keys
 
     union
 
@@ -102,45 +65,20 @@ touched_sessions as (
 {% endif %}
 parsed as (
     select
-        {{ clean_text('session_id') }} as session_id,
-        {{ clean_text('anonymous_id') }} as anonymous_id,
-        {{ clean_text('customer_id') }} as customer_id,
-        {{ clean_text('order_id') }} as order_id,
+        {{ contract_parsed_columns('web', 'web_sessions', read_options, except=['device_type', 'traffic_source']) }},
         lower({{ clean_text('device_type') }}) as device_type,
-        {{ clean_text('operating_system') }} as operating_system,
-        {{ clean_text('browser') }} as browser,
         lower({{ clean_text('traffic_source') }}) as traffic_source,
-        {{ clean_text('page_views') }} as page_views_text,
-        {{ parse_integer('page_views') }} as page_views,
-        {{ clean_text('started_at') }} as started_at_text,
-        {{ parse_timestamp('started_at', read_options) }} as started_at,
         _raw_row_number as raw_row_number
     from source
-    {%- if incremental_base_ready() %}
-    where
-        {{ clean_text('session_id') }} is null
-        or {{ clean_text('session_id') }} in (select touched_sessions.session_id from touched_sessions)
-    {%- endif %}
+    {{- incremental_base_filter('session_id', 'touched_sessions') }}
 ),
 
 referenced as (
-    select
-        parsed.*,
-        customer_master.is_given as is_customer_master_given,
-        customer_keys.customer_id is not null as is_known_customer,
-        coalesce(customer_keys.is_staged, false) as is_staged_customer
-    from parsed
-    cross join customer_master
-    left join customer_keys
-        on parsed.customer_id = customer_keys.customer_id
+    {{ customer_referenced('parsed') }}
 ),
 
 checked as (
-    select
-        *,
-        {{ quarantine_reason(checks) }} as row_reason,
-        {{ quarantine_detail(checks) }} as row_reason_detail
-    from referenced
+    {{ quarantine_checked('referenced', checks) }}
 ),
 
 resolved as (
@@ -165,12 +103,7 @@ final as (
         is_customer_master_given,
         {{ processing_fingerprint() }} as processing_fingerprint
     from resolved
-    {%- if incremental_base_ready() %}
-
-    union all
-
-    {{ vanished_key_rows(15) }}
-    {%- endif %}
+    {{- incremental_base_vanished(15) }}
 )
 
 select * from final
