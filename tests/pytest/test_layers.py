@@ -96,7 +96,8 @@ def naming_violations(manifest: dict) -> list[str]:
     staging: base_<source>__<table> in models/staging/<source>/base/, stg_<source>__<entity>
     in models/staging/<source>/ (<source> is the folder: a raw source, the loader or the
     reference seeds); intermediate: int_*; marts: no int_/stg_/base_ prefix; a YAML file
-    in a layer folder: _<folder>__<what>.yml.
+    in a layer folder: _<folder>__<what>.yml, except a segment family's file
+    (families/<family>.yml, declaring the exposure segment_family_<family>).
     """
     violations = []
     for node in _project_nodes(manifest, "nodes"):
@@ -113,9 +114,15 @@ def naming_violations(manifest: dict) -> list[str]:
             violations.append(f"{name}: intermediate model without the int_ prefix")
         elif layer == "marts" and name.startswith(MART_FORBIDDEN_PREFIXES):
             violations.append(f"{name}: mart named like an earlier layer")
+    family_files = {
+        node["original_file_path"]: node["name"] for node in _project_nodes(manifest, "exposures")
+    }
     for path in _yaml_files(manifest):
         parts = PurePosixPath(path).parts
-        if len(parts) > 2 and parts[0] == "models":
+        if parts[-2:-1] == ("families",):
+            if family_files.get(path) != f"segment_family_{PurePosixPath(path).stem}":
+                violations.append(f"{path}: family file not declaring segment_family_<file name>")
+        elif len(parts) > 2 and parts[0] == "models":
             folder = parts[-2]
             if not re.fullmatch(rf"_{re.escape(folder)}__[a-z0-9_]+\.ya?ml", parts[-1]):
                 violations.append(f"{path}: YAML file not named _{folder}__<what>.yml")
@@ -276,10 +283,21 @@ def test_checker_reports_exactly_the_misnamed_models_and_yaml_files() -> None:
     manifest["nodes"]["model.p.int_customer_summary"]["patch_path"] = (
         "p://models/marts/core/_core__models.yml"
     )
+    families = "models/marts/segments/families"
+    manifest["exposures"] = {
+        f"exposure.p.{name}": {
+            "name": name,
+            "resource_type": "exposure",
+            "package_name": "p",
+            "original_file_path": f"{families}/{file}",
+        }
+        for name, file in [("segment_family_vip", "vip.yml"), ("segment_family_gift", "gifts.yml")]
+    }
     assert naming_violations(manifest) == [
         "customer_features: intermediate model without the int_ prefix",
         "int_customer_summary: mart named like an earlier layer",
         "models/marts/core/schema.yml: YAML file not named _core__<what>.yml",
+        f"{families}/gifts.yml: family file not declaring segment_family_<file name>",
         "orders_cleaned: staging model in models/staging/shop",
         "stg_shop__orders: staging model in models/staging/shop/base",
         "stg_web__sessions: staging model in models/staging/shop",
