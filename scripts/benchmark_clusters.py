@@ -94,7 +94,7 @@ def build_demo_features(customers: int, seed: int, work_dir: Path) -> tuple[Path
             "unit_test",
         ],
         target="test",
-        variables={"raw_data_dir": str(work_dir / "demo" / "raw")},
+        variables={"raw.data_dir": str(work_dir / "demo" / "raw")},
         env={"SEGMENT_WAREHOUSE_TEST_DB": str(database)},
         target_path=work_dir / "target",
         log_path=work_dir / "logs",
@@ -156,17 +156,17 @@ def model_settings(project_dir: Path = PROJECT_DIR) -> ModelSettings:
     assert spec is not None and spec.loader is not None
     model = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(model)
-    fixed_k = variables.get("cluster_k")
+    fixed_k = variables.get("clusters.k")
     return ModelSettings(
-        candidates=tuple(variables["cluster_features"]),
-        k_range=range(int(variables["cluster_k_min"]), int(variables["cluster_k_max"]) + 1),
+        candidates=tuple(variables["clusters.features"]),
+        k_range=range(int(variables["clusters.k_min"]), int(variables["clusters.k_max"]) + 1),
         fixed_k=int(fixed_k) if fixed_k not in (None, "", "None") else None,
-        seed=int(variables["cluster_random_seed"]),
-        sample_size=int(variables["cluster_sample_size"]),
-        selection_sample_size=int(variables["cluster_selection_sample_size"]),
-        silhouette_sample_size=int(variables["cluster_silhouette_sample_size"]),
+        seed=int(variables["clusters.random_seed"]),
+        sample_size=int(variables["clusters.sample_size"]),
+        selection_sample_size=int(variables["clusters.selection_sample_size"]),
+        silhouette_sample_size=int(variables["clusters.silhouette_sample_size"]),
         n_init=int(model.N_INIT),
-        winsor_quantile=float(variables["cluster_winsor_quantile"]),
+        winsor_quantile=float(variables["clusters.winsor_quantile"]),
     )
 
 
@@ -352,7 +352,7 @@ def render(
         f"`choose_k` fits k = {ks} on {min(settings.selection_sample_size, customers):,} rows "
         f"and scores each by silhouette on {min(settings.silhouette_sample_size, customers):,}"
         if settings.fixed_k is None
-        else f"k is fixed at {settings.fixed_k} (var `cluster_k`)"
+        else f"k is fixed at {settings.fixed_k} (var `clusters.k`)"
     )
     final_rows = min(settings.sample_size, customers)
     same_k_ratio = (theirs.seconds["fit"] + theirs.seconds["assign"]) / (

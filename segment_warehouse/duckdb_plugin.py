@@ -95,7 +95,7 @@ def read_header(path: Path, delimiter: str, quote: str, encoding: str) -> tuple[
     except UnicodeDecodeError as error:
         raise CsvPreparationError(
             f"{path}: the header line is not {encoding} ({error.reason} at byte {error.start}); "
-            "set the table's encoding in var raw_read_options"
+            "set the table's encoding in var raw.read_options"
         ) from error
     line_ending = "\r\n" if text.endswith("\r") else "\n"
     text = text.rstrip("\r").lstrip(codecs.BOM_UTF8.decode())

@@ -1,12 +1,12 @@
 {#- Parses text into a UTC timestamp without time zone. Text ending in a UTC offset (Z,
     +01:00, -0500) or a time-zone name (Europe/Berlin, UTC, CET) is converted from it;
-    text without one is read in `timezone` (default var source_timezone), with
+    text without one is read in `timezone` (default var staging.source_timezone), with
     `timestamp_format` (strftime) when given, or as ISO 8601. With `date_format`, a date
     alone in that format also parses, as midnight. Anything that does not parse, an
     unknown zone name included, becomes null. -#}
 {% macro to_utc_timestamp(expression, timezone=none, timestamp_format=none, date_format=none) -%}
     {{ return(adapter.dispatch('to_utc_timestamp', 'segment_warehouse')(
-        expression, timezone or var('source_timezone'), timestamp_format, date_format
+        expression, timezone or var('staging.source_timezone'), timestamp_format, date_format
     )) }}
 {%- endmacro %}
 
@@ -57,7 +57,7 @@
 {% macro spark__to_utc_timestamp(expression, timezone, timestamp_format, date_format) -%}
     {%- if timestamp_format or date_format -%}
         {{ exceptions.raise_compiler_error(
-            "timestamp_format and date_format in var raw_read_options are not implemented for Spark; "
+            "timestamp_format and date_format in var raw.read_options are not implemented for Spark; "
             ~ "deliver ISO 8601 timestamps"
         ) }}
     {%- endif -%}
@@ -77,7 +77,7 @@
 {%- endmacro %}
 
 {% macro default__parse_formatted_date(expression, date_format) -%}
-    {{ exceptions.raise_compiler_error("date_format in var raw_read_options is not implemented for adapter " ~ adapter.type()) }}
+    {{ exceptions.raise_compiler_error("date_format in var raw.read_options is not implemented for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
 {% macro duckdb__parse_formatted_date(expression, date_format) -%}

@@ -1,5 +1,5 @@
 {#- One setting of the data-quality gates for a raw table: var
-    data_quality_gates.tables.<table>.<key>, else data_quality_gates.<key>, else the
+    quality.gates.tables.<table>.<key>, else quality.gates.<key>, else the
     built-in default. Settings given in --vars replace only the keys they name. -#}
 {% macro data_quality_gate_defaults() %}
     {{ return({
@@ -10,7 +10,7 @@
 {% endmacro %}
 
 {% macro data_quality_gate_setting(table_name, key) %}
-    {%- set configured = var('data_quality_gates', {}) or {} -%}
+    {%- set configured = var('quality.gates', {}) or {} -%}
     {%- set table_settings = (configured.get('tables') or {}).get(table_name) or {} -%}
     {%- if key in table_settings -%}
         {{ return(table_settings[key]) }}

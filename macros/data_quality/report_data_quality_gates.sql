@@ -21,7 +21,7 @@
             {{ exceptions.raise_compiler_error(
                 'Data-quality gate failed, so nothing built on these sources is published. '
                 ~ errors | join(' | ')
-                ~ '. Inspect marts.quarantined_rows; thresholds: var data_quality_gates.'
+                ~ '. Inspect marts.quarantined_rows; thresholds: var quality.gates.'
             ) }}
         {%- endif -%}
     {%- endif -%}

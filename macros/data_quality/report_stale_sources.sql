@@ -11,7 +11,7 @@
             ~ " else 'is stale: its latest event, ' || cast(latest_event_at as " ~ dbt.type_string() ~ ")"
             ~ " || ' UTC, is ' || cast(age_days as " ~ dbt.type_string() ~ ") || ' days before as_of_date '"
             ~ " || cast(as_of_date as " ~ dbt.type_string() ~ ") || ' (at most ' || cast(max_age_days as "
-            ~ dbt.type_string() ~ ") || ' allowed, var source_max_age_days)' end"
+            ~ dbt.type_string() ~ ") || ' allowed, var quality.source_max_age_days)' end"
             ~ " from " ~ this ~ " where freshness_status in ('stale', 'no rows') order by source_name, table_name"
         ) -%}
         {%- if failures.rows | length > 0 -%}

@@ -1,12 +1,12 @@
 {#-
-    Publishes every source table of this project as a view in var('raw_schema') whose
+    Publishes every source table of this project as a view in var('raw.schema') whose
     columns are exactly the contract's columns (models/staging/*/_*__sources.yml), all
     as text, plus _raw_location (where the rows were read from) and _raw_row_number
     (1 for the first data row of the file or table, in storage order).
 
     For each table, in order:
-      1. a file <raw_data_dir>/<table>.parquet, .csv or .csv.gz (DuckDB only);
-      2. a table or view <raw_input_schema>.<table>;
+      1. a file <raw.data_dir>/<table>.parquet, .csv or .csv.gz (DuckDB only);
+      2. a table or view <raw.input_schema>.<table>;
       3. nothing: a required table (meta.required) fails the run with a message naming
          what was looked for; an optional table becomes an empty view.
     A found table missing a required column fails the run, naming the file and column.
@@ -14,7 +14,7 @@
     are matched case-insensitively, after the table's header mapping (var
     raw_read_options, `columns`: the file's name -> the contract's).
 
-    CSV files are read with the dialect configured in var raw_read_options (delimiter,
+    CSV files are read with the dialect configured in var raw.read_options (delimiter,
     quote, escape, encoding, max_line_bytes), never guessed: a guess made on a damaged file
     reads every row wrongly. Lines the reader cannot split are kept in raw._rejected_lines
     and quarantined, and the rest of the file is read.
@@ -24,9 +24,9 @@
         {{ return('') }}
     {%- endif -%}
 
-    {%- set raw_schema = var('raw_schema') -%}
-    {%- set data_dir = var('raw_data_dir', none) -%}
-    {%- set input_schema = var('raw_input_schema', none) -%}
+    {%- set raw_schema = var('raw.schema') -%}
+    {%- set data_dir = var('raw.data_dir', none) -%}
+    {%- set input_schema = var('raw.input_schema', none) -%}
     {%- set schema_relation = api.Relation.create(database=target.database, schema=raw_schema) -%}
     {%- do adapter.create_schema(schema_relation) -%}
 
@@ -59,7 +59,7 @@
                 {%- endif -%}
                 {{ exceptions.raise_compiler_error(
                     "Required raw table '" ~ table_name ~ "' was not found. Looked for: "
-                    ~ (looked_in | join(', ') or 'nothing (set var raw_data_dir or raw_input_schema)')
+                    ~ (looked_in | join(', ') or 'nothing (set var raw.data_dir or raw_input_schema)')
                 ) }}
             {%- endif -%}
             {%- set select_list = [] -%}
@@ -93,7 +93,7 @@
                     ~ " is missing required column(s): " ~ missing_required | join(', ')
                     ~ ". Columns found: " ~ (found.columns | join(', '))
                     ~ ('. The header has one column; is the delimiter ' ~ "'" ~ read_options.delimiter ~ "'"
-                        ~ ' right? (var raw_read_options)' if found.columns | length == 1 and found.get('rejects_table') else '')
+                        ~ ' right? (var raw.read_options)' if found.columns | length == 1 and found.get('rejects_table') else '')
                 ) }}
             {%- endif -%}
             {%- for column in contract_columns if column.name in available -%}
@@ -202,7 +202,7 @@
 {% endmacro %}
 
 {#- Reading files needs an engine that can query them in place; elsewhere load the
-    raw tables into var('raw_input_schema') instead. -#}
+    raw tables into var('raw.input_schema') instead. -#}
 {% macro default__find_raw_file(table_name, data_dir, read_options) %}
     {{ return(none) }}
 {% endmacro %}
@@ -302,7 +302,7 @@
     {%- for file_name, contract_name in (header_mapping or {}).items() -%}
         {%- if contract_name not in contract_names -%}
             {{ exceptions.raise_compiler_error(
-                "var raw_read_options.tables." ~ table_name ~ ".columns maps '" ~ file_name ~ "' to '"
+                "var raw.read_options.tables." ~ table_name ~ ".columns maps '" ~ file_name ~ "' to '"
                 ~ contract_name ~ "', which is not a column of the raw contract; its columns: "
                 ~ contract_names | join(', ')
             ) }}
@@ -327,7 +327,7 @@
     {%- endfor -%}
     {%- for key in mapping if key not in mapped -%}
         {{ exceptions.raise_compiler_error(
-            "var raw_read_options.tables." ~ table_name ~ ".columns maps '" ~ key ~ "', which is not a column of "
+            "var raw.read_options.tables." ~ table_name ~ ".columns maps '" ~ key ~ "', which is not a column of "
             ~ found.location ~ "; columns found: " ~ found.columns | join(', ')
         ) }}
     {%- endfor -%}
@@ -407,7 +407,7 @@
         ~ "when bool_or(error_type = 'LINE SIZE OVER MAXIMUM') then 'line_too_long' "
         ~ "else 'malformed_line' end, "
         ~ "case when bool_or(error_type = 'INVALID ENCODING') "
-        ~ "then 'line " ~ "' || line || ' is not valid " ~ read_options.encoding ~ " (set the encoding in var raw_read_options)' "
+        ~ "then 'line " ~ "' || line || ' is not valid " ~ read_options.encoding ~ " (set the encoding in var raw.read_options)' "
         ~ "when bool_or(error_type = 'LINE SIZE OVER MAXIMUM') "
         ~ "then 'line ' || line || ' is longer than max_line_bytes (" ~ read_options.max_line_bytes ~ ")' "
         ~ "when bool_or(error_type = 'UNQUOTED VALUE') "

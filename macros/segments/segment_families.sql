@@ -41,9 +41,9 @@
         {{ exceptions.raise_compiler_error(
             "Segment registry: no family files found (models/marts/segments/families/<family>.yml, an exposure with config.meta.segment_family).") }}
     {%- endif -%}
-    {%- set all_overrides = var('segment_params', {}) or {} -%}
+    {%- set all_overrides = var('segments.params', {}) or {} -%}
     {%- if all_overrides is not mapping -%}
-        {{ exceptions.raise_compiler_error("Segment registry: var segment_params must map family names to {param: value}.") }}
+        {{ exceptions.raise_compiler_error("Segment registry: var segments.params must map family names to {param: value}.") }}
     {%- endif -%}
     {%- set families = [] -%}
     {%- set seen_families = [] -%}
@@ -72,20 +72,20 @@
         {%- do seen_families.append(raw.family) -%}
         {%- do seen_columns.append(raw.column) -%}
         {%- do seen_orders.append(raw.order) -%}
-        {#- params: the file's defaults, overridden key by key by var segment_params.<family> -#}
+        {#- params: the file's defaults, overridden key by key by var segments.params.<family> -#}
         {%- set defaults = raw.get('params') or {} -%}
         {%- if defaults is not mapping -%}
             {{ exceptions.raise_compiler_error(where ~ ": params must map names to default values.") }}
         {%- endif -%}
         {%- set overrides = all_overrides.get(raw.family) or {} -%}
         {%- if overrides is not mapping -%}
-            {{ exceptions.raise_compiler_error(where ~ ": var segment_params." ~ raw.family ~ " must map param names to values.") }}
+            {{ exceptions.raise_compiler_error(where ~ ": var segments.params." ~ raw.family ~ " must map param names to values.") }}
         {%- endif -%}
         {%- set params = {} -%}
         {%- do params.update(defaults) -%}
         {%- for name, value in overrides.items() -%}
             {%- if name not in defaults -%}
-                {{ exceptions.raise_compiler_error(where ~ ": var segment_params." ~ raw.family ~ " sets '" ~ name ~ "', which is not one of the family's params (" ~ (defaults.keys() | list | join(', ')) ~ ").") }}
+                {{ exceptions.raise_compiler_error(where ~ ": var segments.params." ~ raw.family ~ " sets '" ~ name ~ "', which is not one of the family's params (" ~ (defaults.keys() | list | join(', ')) ~ ").") }}
             {%- endif -%}
             {%- do params.update({name: value}) -%}
         {%- endfor -%}

@@ -168,15 +168,15 @@
       "owner": "crm-analytics",
       "segments": [
         {
-          "description": "P(alive) below churn_risk_high_max_p_alive, or no order for churn_risk_high_min_days_since_order days.",
+          "description": "P(alive) below churn.risk_high_max_p_alive, or no order for churn.risk_high_min_days_since_order days.",
           "priority": 1,
-          "rule": "p_alive < {var:churn_risk_high_max_p_alive} or days_since_last_order >= {var:churn_risk_high_min_days_since_order}",
+          "rule": "p_alive < {var:churn.risk_high_max_p_alive} or days_since_last_order >= {var:churn.risk_high_min_days_since_order}",
           "segment": "High churn risk"
         },
         {
-          "description": "P(alive) below churn_risk_medium_max_p_alive, or no order for churn_risk_medium_min_days_since_order days.",
+          "description": "P(alive) below churn.risk_medium_max_p_alive, or no order for churn.risk_medium_min_days_since_order days.",
           "priority": 2,
-          "rule": "p_alive < {var:churn_risk_medium_max_p_alive} or days_since_last_order >= {var:churn_risk_medium_min_days_since_order}",
+          "rule": "p_alive < {var:churn.risk_medium_max_p_alive} or days_since_last_order >= {var:churn.risk_medium_min_days_since_order}",
           "segment": "Medium churn risk"
         },
         {
@@ -601,31 +601,31 @@
           "segment": "Prospect"
         },
         {
-          "description": "First purchase less than lifecycle_new_days days ago.",
+          "description": "First purchase less than lifecycle.new_days days ago.",
           "priority": 2,
-          "rule": "days_since_first_order < {var:lifecycle_new_days}",
+          "rule": "days_since_first_order < {var:lifecycle.new_days}",
           "segment": "New"
         },
         {
-          "description": "Came back after a lapse - a purchase after at least lifecycle_churn_days days without one - less than lifecycle_active_days days ago.",
+          "description": "Came back after a lapse - a purchase after at least lifecycle.churn_days days without one - less than lifecycle.active_days days ago.",
           "priority": 3,
-          "rule": "days_since_last_reactivation < {var:lifecycle_active_days}",
+          "rule": "days_since_last_reactivation < {var:lifecycle.active_days}",
           "segment": "Reactivated"
         },
         {
-          "description": "Last purchase less than lifecycle_active_days days ago.",
+          "description": "Last purchase less than lifecycle.active_days days ago.",
           "priority": 4,
-          "rule": "days_since_last_order < {var:lifecycle_active_days}",
+          "rule": "days_since_last_order < {var:lifecycle.active_days}",
           "segment": "Active"
         },
         {
-          "description": "Last purchase lifecycle_active_days to lifecycle_churn_days - 1 days ago.",
+          "description": "Last purchase lifecycle.active_days to lifecycle.churn_days - 1 days ago.",
           "priority": 5,
-          "rule": "days_since_last_order < {var:lifecycle_churn_days}",
+          "rule": "days_since_last_order < {var:lifecycle.churn_days}",
           "segment": "At risk"
         },
         {
-          "description": "Last purchase at least lifecycle_churn_days days ago.",
+          "description": "Last purchase at least lifecycle.churn_days days ago.",
           "fallback": true,
           "segment": "Churned"
         }
@@ -765,7 +765,7 @@
     "file": "models/marts/segments/families/predicted_value.yml",
     "raw": {
       "column": "predicted_value_segment",
-      "description": "Predicted value: the customer's lifetime value over the next clv_horizon_days (BG/NBD expected purchases times the Gamma-Gamma expected value, discounted at clv_annual_discount_rate; customer_value_predictions) ranked against all purchasers (clv_percentile, 0 = lowest, 1 = highest).\n",
+      "description": "Predicted value: the customer's lifetime value over the next clv.horizon_days (BG/NBD expected purchases times the Gamma-Gamma expected value, discounted at clv.annual_discount_rate; customer_value_predictions) ranked against all purchasers (clv_percentile, 0 = lowest, 1 = highest).\n",
       "family": "predicted_value",
       "group": "value",
       "metrics": [
@@ -777,15 +777,15 @@
       "owner": "crm-analytics",
       "segments": [
         {
-          "description": "Predicted CLV in the top share of purchasers (clv_high_min_percentile).",
+          "description": "Predicted CLV in the top share of purchasers (clv.high_min_percentile).",
           "priority": 1,
-          "rule": "clv_percentile >= {var:clv_high_min_percentile}",
+          "rule": "clv_percentile >= {var:clv.high_min_percentile}",
           "segment": "High predicted value"
         },
         {
-          "description": "Predicted CLV between clv_medium_min_percentile and clv_high_min_percentile.",
+          "description": "Predicted CLV between clv.medium_min_percentile and clv.high_min_percentile.",
           "priority": 2,
-          "rule": "clv_percentile >= {var:clv_medium_min_percentile}",
+          "rule": "clv_percentile >= {var:clv.medium_min_percentile}",
           "segment": "Medium predicted value"
         },
         {

@@ -1,5 +1,5 @@
 {#- One param of a registry family: the default in the family's file, or the value of
-    var segment_params.<family>.<name> when set. For the feature SQL that shares a
+    var segments.params.<family>.<name> when set. For the feature SQL that shares a
     threshold with the family's rules (e.g. charmed's return window). At parse time,
     before the registry can be read, it returns `default` (none unless given). -#}
 {% macro segment_param(family_name, name, default=none) %}

@@ -1,11 +1,11 @@
 {#- A registry rule with its placeholders filled in, on one line: `{name}` is the
-    family's param `name` (its file's default or the var segment_params override) and
+    family's param `name` (its file's default or the var segments.params override) and
     `{var:name}` the project var `name`, read at execution time so --vars and unit-test
     overrides apply. Placeholders, not Jinja, because dbt renders Jinja in properties
     files when it parses them, before any override is known. -#}
 {% macro segment_render_rule(rule, params, where) -%}
     {%- set state = {'rule': rule | trim} -%}
-    {%- for placeholder in modules.re.findall('\{(var:)?([a-z_][a-z0-9_]*)\}', state.rule) -%}
+    {%- for placeholder in modules.re.findall('\{(var:)?([a-z_][a-z0-9_.]*)\}', state.rule) -%}
         {%- set name = placeholder[1] -%}
         {%- if placeholder[0] -%}
             {%- set value = var(name) -%}

@@ -32,7 +32,7 @@
         {%- endfor -%}
         {%- if specs | length == 0 -%}
             {%- set recorded = run_query(
-                'select column_name, column_type, is_required from ' ~ var('raw_schema') ~ '._contract_columns'
+                'select column_name, column_type, is_required from ' ~ var('raw.schema') ~ '._contract_columns'
                 ~ " where source_name = '" ~ source_name ~ "' and table_name = '" ~ table_name ~ "'"
                 ~ ' order by column_position'
             ) -%}

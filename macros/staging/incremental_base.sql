@@ -5,7 +5,7 @@
 
       - keys not stored yet, whatever their date (late rows are never lost);
       - keys with a raw row dated no earlier than the lookback start: the latest stored
-        date minus var('incremental_lookback_days') (updates to stored keys);
+        date minus var('staging.lookback_days') (updates to stored keys);
       - keys with a row that is not staged (all quarantined rows are checked again, as
         are rows with a missing key);
       - staged keys whose references changed (a customer, order or product quarantined
@@ -56,7 +56,7 @@
     reads. A stored row with another fingerprint means everything is parsed again. -#}
 {% macro processing_fingerprint() -%}
     {%- set settings = {} -%}
-    {%- for name in ['reporting_currency', 'max_order_amount', 'min_valid_date', 'source_timezone', 'load_timestamp', 'raw_read_options'] -%}
+    {%- for name in ['money.reporting_currency', 'money.max_order_amount', 'staging.min_valid_date', 'staging.source_timezone', 'staging.load_timestamp', 'raw.read_options'] -%}
         {%- do settings.update({name: var(name, none)}) -%}
     {%- endfor -%}
     {%- for source_name, table_name in model.get('sources', []) -%}
@@ -77,11 +77,11 @@
 
 {#- The earliest date a raw row may carry and still count as new or updated: the latest
     stored date (up to the load time, so a future-dated row cannot move it) minus
-    var('incremental_lookback_days'). Null when nothing is stored. -#}
+    var('staging.lookback_days'). Null when nothing is stored. -#}
 {% macro incremental_lookback_start(version_column) -%}
     {%- set latest = 'max(' ~ version_column ~ ')' -%}
     (
-        select {{ dbt.dateadd('day', -(var('incremental_lookback_days') | int), latest) }}
+        select {{ dbt.dateadd('day', -(var('staging.lookback_days') | int), latest) }}
         from {{ this }}
         where {{ version_column }} <= {{ segment_warehouse.load_timestamp() }}
     )

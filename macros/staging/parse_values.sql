@@ -64,7 +64,7 @@
 {%- endmacro %}
 
 {#- A UTC timestamp. ISO 8601 text with a UTC offset or an IANA zone name is converted
-    from it; text without either is read in the table's timezone (var source_timezone by
+    from it; text without either is read in the table's timezone (var staging.source_timezone by
     default). With the table's timestamp_format, text in that format is read instead (a
     date alone in date_format, when one is set, counts as midnight). -#}
 {% macro parse_timestamp(expression, read_options=none) -%}

@@ -5,7 +5,7 @@
 {#- The purchase's currency code: the raw currency upper-cased, else the reporting
     currency. -#}
 {% macro purchase_currency_code() -%}
-    upper(coalesce({{ segment_warehouse.clean_text('currency') }}, '{{ var("reporting_currency") }}'))
+    upper(coalesce({{ segment_warehouse.clean_text('currency') }}, '{{ var("money.reporting_currency") }}'))
 {%- endmacro %}
 
 {#- The parsed purchases of `parsed_relation` with their currency rate, their amounts in the
@@ -26,7 +26,7 @@
 {%- endmacro %}
 
 {#- The checks of a purchase after its contract checks: its timestamp in range, a known
-    currency, no negative amount or discount, no absurd amount (var max_order_amount, in
+    currency, no negative amount or discount, no absurd amount (var money.max_order_amount, in
     the reporting currency) and a customer that exists and is staged. -#}
 {% macro purchase_checks(timestamp_column) -%}
     {{ return(segment_warehouse.check_timestamp_range(timestamp_column) + [
@@ -38,9 +38,9 @@
         ('amount < 0', 'negative_amount', "'amount is negative: ' || amount_text"),
         ('discount_amount < 0', 'negative_amount', "'discount_amount is negative: ' || discount_amount_text"),
         (
-            'amount_reporting > ' ~ var('max_order_amount'),
+            'amount_reporting > ' ~ var('money.max_order_amount'),
             'absurd_amount',
-            "'amount exceeds max_order_amount in " ~ var('reporting_currency') ~ ": ' || amount_text || ' ' || currency_code",
+            "'amount exceeds money.max_order_amount in " ~ var('money.reporting_currency') ~ ": ' || amount_text || ' ' || currency_code",
         ),
     ] + segment_warehouse.customer_reference_checks()) }}
 {%- endmacro %}

@@ -37,7 +37,7 @@
     )) }}
 {%- endmacro %}
 
-{#- A timestamp after the load time or before var('min_valid_date'). -#}
+{#- A timestamp after the load time or before var('staging.min_valid_date'). -#}
 {% macro check_timestamp_range(column) -%}
     {{ return([
         (
@@ -48,7 +48,7 @@
         (
             column ~ ' < ' ~ segment_warehouse.min_valid_timestamp(),
             'timestamp_out_of_range',
-            "'" ~ column ~ " is before min_valid_date: ' || " ~ column ~ "_text"
+            "'" ~ column ~ " is before staging.min_valid_date: ' || " ~ column ~ "_text"
         ),
     ]) }}
 {%- endmacro %}

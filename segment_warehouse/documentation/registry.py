@@ -31,8 +31,8 @@ DOC_BLOCKS_FILE = Path("models") / "marts" / "segments" / "_segments__families.m
 DECLARATIONS_FILE = Path("macros") / "segments" / "segment_family_declarations.sql"
 DOC_BLOCKS_PATH = PROJECT_DIR / DOC_BLOCKS_FILE
 DECLARATIONS_PATH = PROJECT_DIR / DECLARATIONS_FILE
-_VAR = re.compile(r"\{\{\s*var\(\s*['\"](\w+)['\"]\s*\)\s*\}\}")
-_PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_]*)\}")
+_VAR = re.compile(r"\{\{\s*var\(\s*['\"]([\w.]+)['\"]\s*\)\s*\}\}")
+_PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_.]*)\}")
 
 
 def load_project_vars(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def _family_table(family: dict[str, Any], variables: dict[str, Any]) -> list[str
     if params:
         lines.append("")
         lines.append(
-            "*Params (defaults; override with var `segment_params`):* "
+            "*Params (defaults; override with var `segments.params`):* "
             + ", ".join(f"`{name}` = {value}" for name, value in params.items())
             + "."
         )

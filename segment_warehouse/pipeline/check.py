@@ -73,12 +73,12 @@ def run_check(
     work_dir: Path | None = None,
     display: ProgressDisplay | None = None,
 ) -> CheckResult:
-    """Load, stage and gate ``raw_data_dir`` into a throwaway warehouse; return the gates."""
+    """Load, stage and gate ``raw.data_dir`` into a throwaway warehouse; return the gates."""
     with tempfile.TemporaryDirectory(prefix="segment-warehouse-check-") as temp:
         work = Path(work_dir or temp)
         database = work / "check.duckdb"
         target_path = work / "target"
-        variables = {**(extra_vars or {}), "raw_data_dir": str(raw_data_dir)}
+        variables = {**(extra_vars or {}), "raw.data_dir": str(raw_data_dir)}
         command = dbt_command(
             [
                 "build",

@@ -222,7 +222,7 @@ def _dbt_build_command(settings: JobSettings, as_of_date: dt.date) -> list[str]:
     """Return the dbt build command line of one date."""
     variables = {**settings.extra_vars, "as_of_date": as_of_date.isoformat()}
     if settings.max_source_age_days is not None:
-        variables["source_max_age_days"] = settings.max_source_age_days
+        variables["quality.source_max_age_days"] = settings.max_source_age_days
     # unit tests check SQL logic on fixed inputs: they run in CI, not in every refresh
     # --full-refresh re-parses every raw row in the incremental base models; the history
     # models are never rebuilt (full_refresh: false)

@@ -242,7 +242,7 @@ def test_invalid_utf8_byte_quarantines_its_line_as_invalid_encoding(messy: Wareh
     bad = rows[rows["quarantine_reason"] == "invalid_encoding"]
     assert bad["raw_row_number"].tolist() == [22]
     assert "utf-8" in bad["quarantine_detail"].iloc[0]
-    assert "raw_read_options" in bad["quarantine_detail"].iloc[0]
+    assert "raw.read_options" in bad["quarantine_detail"].iloc[0]
 
 
 def test_overlong_line_is_quarantined_and_the_file_read(messy: Warehouse) -> None:
@@ -310,7 +310,7 @@ EUROPEAN_HEADER = {
     "updated_at": "Geändert",
 }
 EUROPEAN_OPTIONS = {
-    "raw_read_options": {
+    "raw.read_options": {
         "tables": {
             "orders": {
                 "delimiter": ";",
@@ -398,7 +398,7 @@ def test_file_in_another_delimiter_is_refused_with_a_hint(clean_raw: Path, tmp_p
     assert (
         f"Raw table 'orders' read from {raw / 'orders.csv'} is missing required column(s)" in output
     )
-    assert "one column; is the delimiter ',' right? (var raw_read_options)" in output
+    assert "one column; is the delimiter ',' right? (var raw.read_options)" in output
 
 
 def test_file_not_in_the_configured_encoding_is_refused_naming_it(
@@ -409,7 +409,7 @@ def test_file_not_in_the_configured_encoding_is_refused_naming_it(
     warehouse = build_warehouse(raw, tmp_path / "build", select=GATES, check=False)
     assert not warehouse.run.success
     assert f"{raw / 'orders.csv'}: the header line is not utf-8" in warehouse.run.output
-    assert "set the table's encoding in var raw_read_options" in warehouse.run.output
+    assert "set the table's encoding in var raw.read_options" in warehouse.run.output
 
 
 def test_european_export_with_read_options_builds_the_same_totals_as_the_clean_file(
@@ -496,9 +496,7 @@ def test_share_of_quarantined_rows_warns_then_stops_the_build(
         failed_raw,
         tmp_path / "lifted_build",
         select=GATES,
-        variables={
-            "data_quality_gates": {"tables": {"web_sessions": {"quarantine_error_share": 0.3}}}
-        },
+        variables={"quality.gates": {"tables": {"web_sessions": {"quarantine_error_share": 0.3}}}},
     )
     assert lifted.run.success
 
@@ -580,30 +578,36 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
 @pytest.mark.parametrize(
     ("variables", "expected"),
     [
-        ({"max_order_amount": -1}, "max_order_amount must be a positive number; got -1"),
         (
-            {"data_quality_gates": {"quarantine_error_share": 5}},
-            "data_quality_gates.quarantine_error_share must be a share between 0 and 1; got 5",
-        ),
-        ({"source_timezone": "Berlin"}, "source_timezone must be an IANA time zone name"),
-        (
-            {"raw_read_options": {"tables": {"orders": {"delimter": ";"}}}},
-            "var raw_read_options.tables.orders has an unknown key 'delimter'",
+            {"money.max_order_amount": -1},
+            "money.max_order_amount must be a positive number; got -1",
         ),
         (
-            {"raw_read_options": {"tables": {"order": {"delimiter": ";"}}}},
-            "var raw_read_options.tables names 'order', which is not a raw table",
+            {"quality.gates": {"quarantine_error_share": 5}},
+            "quality.gates.quarantine_error_share must be a share between 0 and 1; got 5",
         ),
         (
-            {"raw_read_options": {"tables": {"orders": {"columns": {"Betrag": "amount"}}}}},
-            "var raw_read_options.tables.orders.columns maps 'betrag', which is not a column of",
+            {"staging.source_timezone": "Berlin"},
+            "staging.source_timezone must be an IANA time zone name",
         ),
         (
-            {"raw_read_options": {"tables": {"orders": {"timezone": "Mars/Olympus"}}}},
+            {"raw.read_options": {"tables": {"orders": {"delimter": ";"}}}},
+            "var raw.read_options.tables.orders has an unknown key 'delimter'",
+        ),
+        (
+            {"raw.read_options": {"tables": {"order": {"delimiter": ";"}}}},
+            "var raw.read_options.tables names 'order', which is not a raw table",
+        ),
+        (
+            {"raw.read_options": {"tables": {"orders": {"columns": {"Betrag": "amount"}}}}},
+            "var raw.read_options.tables.orders.columns maps 'betrag', which is not a column of",
+        ),
+        (
+            {"raw.read_options": {"tables": {"orders": {"timezone": "Mars/Olympus"}}}},
             "timezone 'Mars/Olympus' is not an IANA time zone name",
         ),
         (
-            {"raw_read_options": {"tables": {"orders": {"encoding": "cp1252"}}}},
+            {"raw.read_options": {"tables": {"orders": {"encoding": "cp1252"}}}},
             "encoding 'cp1252' is not supported",
         ),
     ],
@@ -639,7 +643,7 @@ def test_latin1_file_reads_with_the_configured_encoding(clean_raw: Path, tmp_pat
         raw,
         tmp_path / "build",
         select=GATES,
-        variables={"raw_read_options": {"tables": {"products": {"encoding": "latin-1"}}}},
+        variables={"raw.read_options": {"tables": {"products": {"encoding": "latin-1"}}}},
     )
     names = warehouse.query("select product_name from staging.stg_shop__products")
     assert "Crème brûlée" in set(names["product_name"])
@@ -693,14 +697,14 @@ def test_stale_source_names_the_source_and_its_latest_event(
         clean_raw,
         tmp_path / "build",
         select="+int_source_freshness_checked",
-        variables={"as_of_date": as_of, "source_max_age_days": 3},
+        variables={"as_of_date": as_of, "quality.source_max_age_days": 3},
         check=False,
     )
     assert not warehouse.run.success
     output = warehouse.run.output
     assert f"shop.orders ({clean_raw / 'orders.csv'}) is stale: its latest event, " in output
     assert latest.tz_convert(None).strftime("%Y-%m-%d %H:%M:%S") in output
-    assert "(at most 3 allowed, var source_max_age_days)" in output
+    assert "(at most 3 allowed, var quality.source_max_age_days)" in output
 
 
 # ---- the scheduled job: a failed gate publishes nothing -----------------------------------
@@ -763,10 +767,10 @@ def test_failed_gate_keeps_the_last_good_publication_byte_for_byte(
     # a var no build could use stops the job before dbt builds anything
     shutil.copy(clean_raw / "orders.csv", raw / "orders.csv")
     third = refresh(
-        tmp_path, raw, "--as-of-date", "2026-06-30", "--vars", '{"max_order_amount": -5}'
+        tmp_path, raw, "--as-of-date", "2026-06-30", "--vars", '{"money.max_order_amount": -5}'
     )
     assert third.returncode == 1
     assert sha256(published) == before
     last = json.loads((published.parent / "job_runs.jsonl").read_text().splitlines()[-1])
     assert last["status"] == "failed"
-    assert "max_order_amount must be a positive number" in Path(last["log_file"]).read_text()
+    assert "money.max_order_amount must be a positive number" in Path(last["log_file"]).read_text()

@@ -72,9 +72,9 @@ def _active_centroids(warehouse: Warehouse, features: list[str]) -> pd.DataFrame
 
 
 def _scaling(warehouse: Warehouse) -> clustering.Scaling:
-    """The stored scaler, features in var cluster_features order."""
+    """The stored scaler, features in var clusters.features order."""
     scaler = warehouse.query("select * from marts.cluster_model_scaler").set_index("feature")
-    features = [name for name in _project_vars()["cluster_features"] if name in scaler.index]
+    features = [name for name in _project_vars()["clusters.features"] if name in scaler.index]
     assert len(features) == len(scaler)
     return clustering.Scaling(
         features=tuple(features),
@@ -121,11 +121,11 @@ def earlier_rebuild(
 def four_cluster_warehouse(
     demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
 ) -> Warehouse:
-    """``demo_warehouse`` built again (on a copy) with var cluster_k = 4."""
+    """``demo_warehouse`` built again (on a copy) with var clusters.k = 4."""
     return _build_on_copy(
         demo_warehouse,
         tmp_path_factory.mktemp("clusters_four"),
-        variables={"cluster_k": FIXED_K},
+        variables={"clusters.k": FIXED_K},
         select=CLUSTER_NODES,
     )
 
@@ -135,8 +135,8 @@ def test_features_follow_their_definitions(demo_warehouse: Warehouse) -> None:
     order aggregates: capped root recency, inactive share of tenure, log counts and money,
     and order shares smoothed towards the population's share."""
     project_vars = _project_vars()
-    cap = project_vars["cluster_recency_cap_days"]
-    prior = project_vars["cluster_share_prior_orders"]
+    cap = project_vars["clusters.recency_cap_days"]
+    prior = project_vars["clusters.share_prior_orders"]
     customers = demo_warehouse.query(
         """
         select customers.*, patterns.order_count as pattern_order_count,
@@ -176,7 +176,7 @@ def test_features_follow_their_definitions(demo_warehouse: Warehouse) -> None:
         ),
         "top_category_spend_share": number["top_category_spend_share"],
     }
-    assert set(expected) == set(project_vars["cluster_features"])
+    assert set(expected) == set(project_vars["clusters.features"])
     for name, values in expected.items():
         np.testing.assert_allclose(
             features[name].astype(float), np.asarray(values, dtype=float), rtol=1e-9, err_msg=name
@@ -316,7 +316,7 @@ def test_a_changed_population_keeps_the_ids_of_persisting_clusters(
     )
     after_in_previous_scale = (after - previous_scaling.center) / previous_scaling.scale
     distance = np.sqrt(clustering.squared_distances(after_in_previous_scale, before.to_numpy()))
-    max_distance = _project_vars()["cluster_match_max_distance"]
+    max_distance = _project_vars()["clusters.match_max_distance"]
     nearest = pd.DataFrame(
         {
             "nearest_previous_id": before.index.to_numpy()[distance.argmin(axis=1)],
@@ -412,10 +412,10 @@ def test_k_selection_and_a_fixed_k(
     demo_warehouse: Warehouse, four_cluster_warehouse: Warehouse
 ) -> None:
     """One selection row per candidate k, the best silhouette chosen (ties to the smaller
-    k) and used; var cluster_k fits only that k, and its ids come after every earlier id."""
+    k) and used; var clusters.k fits only that k, and its ids come after every earlier id."""
     project_vars = _project_vars()
     selection = demo_warehouse.query("select * from marts.cluster_model_selection order by k")
-    candidates = list(range(project_vars["cluster_k_min"], project_vars["cluster_k_max"] + 1))
+    candidates = list(range(project_vars["clusters.k_min"], project_vars["clusters.k_max"] + 1))
     assert selection["k"].tolist() == candidates
     assert selection["is_chosen_k"].sum() == 1
     scored = selection[selection["silhouette"].notna()]

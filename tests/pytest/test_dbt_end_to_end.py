@@ -16,7 +16,7 @@ pytestmark = pytest.mark.dbt
 DATA_DIR = Path(__file__).parent / "data"
 CASCADE_REASONS = {"customer_quarantined", "order_quarantined", "product_quarantined"}
 LIFECYCLE_STAGES = {"Prospect", "New", "Active", "Reactivated", "At risk", "Churned"}
-LENIENT_GATES = {"data_quality_gates": {"quarantine_error_share": 1}}
+LENIENT_GATES = {"quality.gates": {"quarantine_error_share": 1}}
 
 
 def test_build_passes_every_data_test(demo_warehouse: Warehouse) -> None:
@@ -173,7 +173,7 @@ def test_hand_made_bad_rows_land_in_quarantine_with_reasons(tmp_path: Path) -> N
     warehouse = build_warehouse(
         DATA_DIR / "bad_rows",
         tmp_path,
-        variables={"load_timestamp": "2025-01-01 00:00:00", **LENIENT_GATES},
+        variables={"staging.load_timestamp": "2025-01-01 00:00:00", **LENIENT_GATES},
     )
     expected = pd.read_csv(DATA_DIR / "bad_rows" / "expected_quarantine.csv", dtype=str)
     found = warehouse.query(
@@ -297,8 +297,8 @@ def test_tables_already_in_the_database_are_read_from_raw_input_schema(tmp_path:
         empty_dir,
         tmp_path / "build",
         variables={
-            "raw_input_schema": "landing",
-            "load_timestamp": "2025-01-01 00:00:00",
+            "raw.input_schema": "landing",
+            "staging.load_timestamp": "2025-01-01 00:00:00",
             **LENIENT_GATES,
         },
         select="+quarantined_rows +raw_row_reconciliation +stg_shop__orders +stg_shop__customers",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 README_MAX_LINES = 250
 _LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -72,3 +74,27 @@ def test_the_link_checker_finds_a_missing_file_and_a_missing_anchor(tmp_path: Pa
         "[fenced](target.md#not-a-heading) [web](https://example.com) [self](#nowhere)\n"
     )
     assert broken_links(page) == ["missing.md", "target.md#not-a-heading", "#nowhere"]
+
+
+def documented_vars(markdown: str) -> set[str]:
+    """Var names in the first cell of the configuration page's table rows."""
+    names: set[str] = set()
+    for line in markdown.splitlines():
+        if line.startswith("| `"):
+            names.update(re.findall(r"`([a-z_.]+)`", line.split("|")[1]))
+    return names
+
+
+def test_every_var_is_namespaced_and_documented() -> None:
+    project_vars = set(yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"])
+    assert {name for name in project_vars if not re.fullmatch(r"[a-z]+\.[a-z_]+", name)} == {
+        "as_of_date"
+    }
+    page = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    assert documented_vars(page) == project_vars
+
+
+def test_dbt_project_holds_project_settings_only() -> None:
+    project = (PROJECT_DIR / "dbt_project.yml").read_text()
+    assert len(project.splitlines()) < 150
+    assert "segment_families" not in project

@@ -27,7 +27,7 @@ CUTOFFS = ("2026-02-28", "2026-05-15")
 BATCH_SELECT = "+fct_orders +quarantined_rows +raw_row_reconciliation"
 # orders waiting for their customer are the point of the batches, so the data-quality
 # gates' error share is lifted for them
-BATCH_VARS = {"data_quality_gates": {"quarantine_error_share": 1}}
+BATCH_VARS = {"quality.gates": {"quarantine_error_share": 1}}
 # tables that record each run: compared on the latest run, without what names the run
 RUN_RECORDS = {
     "intermediate.int_raw_tables_gated": "checked_at, previous_raw_rows, volume_drop_share",

@@ -504,9 +504,9 @@ def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse)
 
 def test_micro_segments_respect_the_minimum_size(demo_warehouse: Warehouse) -> None:
     project_vars = _project_vars()
-    min_size = project_vars["micro_segment_min_size"]
+    min_size = project_vars["segments.micro_min_size"]
     cell_columns = [
-        _family(_registry(), name)["column"] for name in project_vars["micro_segment_families"]
+        _family(_registry(), name)["column"] for name in project_vars["segments.micro_families"]
     ]
     segments = demo_warehouse.query(
         f"select customer_id, micro_segment, {', '.join(cell_columns)} from marts.customer_segments"
@@ -827,7 +827,7 @@ def test_params_override_per_key_from_var_segment_params(tmp_path: Path) -> None
             "--select",
             "segment_registry",
             "--vars",
-            json.dumps({"segment_params": {"vip": {"min_spend_percentile": 0.95}}}),
+            json.dumps({"segments.params": {"vip": {"min_spend_percentile": 0.95}}}),
         ],
         tmp_path,
         env={"SEGMENT_WAREHOUSE_TEST_DB": str(tmp_path / "warehouse.duckdb")},
@@ -990,7 +990,7 @@ def test_unknown_param_override_stops_the_run(tmp_path: Path) -> None:
             "--select",
             "customer_segments",
             "--vars",
-            json.dumps({"segment_params": {"vip": {"min_spend": 0.9}}}),
+            json.dumps({"segments.params": {"vip": {"min_spend": 0.9}}}),
         ],
         tmp_path,
         env={"SEGMENT_WAREHOUSE_TEST_DB": str(tmp_path / "warehouse.duckdb")},
@@ -998,5 +998,5 @@ def test_unknown_param_override_stops_the_run(tmp_path: Path) -> None:
     assert not run.success
     assert (
         "Segment registry (models/marts/segments/families/vip.yml), family 'vip': var "
-        "segment_params.vip sets 'min_spend', which is not one of the family's params"
+        "segments.params.vip sets 'min_spend', which is not one of the family's params"
     ) in " ".join(run.output.split()), run.output[-3000:]

@@ -1,7 +1,7 @@
 """The behavioural cluster model, stored as rows: scaler, centroids, k selection, drift.
 
 Thin: reads int_customer_cluster_features, calls segment_warehouse.clustering (winsorised
-standard scaling, k by silhouette on a sample unless cluster_k is set, seeded k-means on a sample,
+standard scaling, k by silhouette on a sample unless clusters.k is set, seeded k-means on a sample,
 everyone assigned) and matches the new centroids to the ones this model stored on the
 previous run (its own table, read before it is replaced) so that clusters keep their ids;
 a date run again matches against the run before it, which the table keeps too.

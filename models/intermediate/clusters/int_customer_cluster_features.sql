@@ -1,20 +1,20 @@
 {#- The behavioural features the clusters are found in, one row per purchaser as of
-    as_of_date (the model uses var cluster_features). Each is transformed so that a
+    as_of_date (the model uses var clusters.features). Each is transformed so that a
     customer's distance to a cluster measures behaviour, not noise or a few extremes:
     - recency as the square root of the days since the last order, capped at
-      cluster_recency_cap_days: the root keeps a regular buyer's last weeks from spreading
+      clusters.recency_cap_days: the root keeps a regular buyer's last weeks from spreading
       out as a log would, and beyond the cap lapsed is lapsed;
     - the share of the tenure since the last order (1 for a single order), which tells a
       customer who stopped from one who buys steadily whatever their age;
     - counts and money as ln(1 + value), channel mix as separate counts of store and other
       orders (three corners: online only, omnichannel, store only);
     - order shares (discounted, refunded, holiday) smoothed towards the population's share
-      by cluster_share_prior_orders pseudo-orders: one order says little about a habit.
+      by clusters.share_prior_orders pseudo-orders: one order says little about a habit.
     A feature whose source is missing (no order lines: no category mix; no store
     transactions: no store orders) is null or constant for everyone and is dropped by the
     model (segment_warehouse.clustering.usable_features). -#}
-{%- set recency_cap_days = var('cluster_recency_cap_days') -%}
-{%- set prior_orders = var('cluster_share_prior_orders') -%}
+{%- set recency_cap_days = var('clusters.recency_cap_days') -%}
+{%- set prior_orders = var('clusters.share_prior_orders') -%}
 
 with
 

@@ -5,7 +5,7 @@
     standardised as the model did; a missing value counts as the mean (0 once scaled). A
     feature the model dropped has no scaler row: its scaled value and centroid are null and
     it adds nothing to the distance. -#}
-{%- set features = var('cluster_features') -%}
+{%- set features = var('clusters.features') -%}
 
 with
 

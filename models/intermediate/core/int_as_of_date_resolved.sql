@@ -1,11 +1,11 @@
 {#- The single date every current-state model is computed as of: var('as_of_date'), or
     the latest purchase date in the data. Current-state models ignore anything after it. -#}
-{%- set new_days = var('lifecycle_new_days') | int -%}
-{%- set active_days = var('lifecycle_active_days') | int -%}
-{%- set churn_days = var('lifecycle_churn_days') | int -%}
+{%- set new_days = var('lifecycle.new_days') | int -%}
+{%- set active_days = var('lifecycle.active_days') | int -%}
+{%- set churn_days = var('lifecycle.churn_days') | int -%}
 {%- if not (0 < new_days <= active_days < churn_days) -%}
     {{ exceptions.raise_compiler_error(
-        "Lifecycle vars must satisfy 0 < lifecycle_new_days <= lifecycle_active_days < lifecycle_churn_days; got "
+        "Lifecycle vars must satisfy 0 < lifecycle.new_days <= lifecycle.active_days < lifecycle.churn_days; got "
         ~ new_days ~ ", " ~ active_days ~ ", " ~ churn_days
     ) }}
 {%- endif -%}

@@ -1,7 +1,7 @@
 {#- Purchase history per customer as of as_of_date: counts, spend, refunds booked by
     then, discounts, channels, active days and the last return after a lapse. -#}
-{%- set churn_days = var('lifecycle_churn_days') | int -%}
-{%- set rfm_window_days = var('rfm_window_days', none) -%}
+{%- set churn_days = var('lifecycle.churn_days') | int -%}
+{%- set rfm_window_days = var('rfm.window_days', none) -%}
 
 with
 

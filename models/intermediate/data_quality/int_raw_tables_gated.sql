@@ -5,7 +5,7 @@
     quarantine_error_share of a table's rows quarantined, a required table without one
     valid row, or raw rows that are neither staged nor quarantined. Warnings: more than
     quarantine_warn_share quarantined, or raw rows down by more than
-    volume_drop_warn_share since the last run that passed (var data_quality_gates).
+    volume_drop_warn_share since the last run that passed (var quality.gates).
 
     Incremental: each run appends its rows, so the volumes of earlier runs stay for the
     comparison; a run whose gates fail is not kept. -#}

@@ -1,13 +1,13 @@
 {#- How fresh the event sources are on as_of_date: per table, the latest valid event at or
     before the end of as_of_date and its age in days. The post-hook stops the run, naming
     the source, its file and its latest event, when a delivered table has no valid event
-    by then (no rows; an empty file included) or, with var source_max_age_days set (the
+    by then (no rows; an empty file included) or, with var quality.source_max_age_days set (the
     scheduled job sets it), when its latest event is older (stale): nothing is built or
     published from data that stopped arriving. An optional source that was not delivered
     is absent and not judged. -#}
 {{ config(post_hook="{{ report_stale_sources() }}") }}
 
-{%- set max_age_days = var('source_max_age_days', none) -%}
+{%- set max_age_days = var('quality.source_max_age_days', none) -%}
 {%- set event_tables = [
     ('shop', 'orders', 'stg_shop__orders', 'ordered_at'),
     ('pos', 'store_transactions', 'stg_pos__store_transactions', 'transacted_at'),

@@ -1,8 +1,8 @@
-{#- The three cut-offs of the supervised churn score, var churn_window_days apart:
+{#- The three cut-offs of the supervised churn score, var churn.window_days apart:
     train (as_of_date - 2 windows), test (as_of_date - 1 window) and score (as_of_date). -#}
-{%- set window_days = var('churn_window_days') | int -%}
+{%- set window_days = var('churn.window_days') | int -%}
 {%- if window_days <= 0 -%}
-    {{ exceptions.raise_compiler_error("var churn_window_days must be a positive number of days, not " ~ window_days) }}
+    {{ exceptions.raise_compiler_error("var churn.window_days must be a positive number of days, not " ~ window_days) }}
 {%- endif -%}
 
 with

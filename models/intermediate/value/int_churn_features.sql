@@ -1,13 +1,13 @@
 {#- Features and churn labels for the supervised churn score, one row per purchaser and
-    cut-off. Three cut-offs, var churn_window_days (w) apart:
+    cut-off. Three cut-offs, var churn.window_days (w) apart:
       train:  as_of_date - 2w, labelled by the purchases up to as_of_date - w
       test:   as_of_date - w,  labelled by the purchases up to as_of_date
       score:  as_of_date,      not labelled (the future is not in the data)
     Every feature uses only purchases on or before its cut-off, so a model trained on one
     cut-off and evaluated on the next never sees the period it predicts. One pass over
     the purchase days computes all three cut-offs. -#}
-{%- set window_days = var('churn_window_days') | int -%}
-{%- set days_per_unit = 7.0 if var('clv_time_unit') == 'week' else 1.0 -%}
+{%- set window_days = var('churn.window_days') | int -%}
+{%- set days_per_unit = 7.0 if var('clv.time_unit') == 'week' else 1.0 -%}
 {%- set cutoffs = ['train', 'test', 'score'] -%}
 
 with

@@ -1,5 +1,5 @@
 {#- The holdout period a backtest compares predictions with: from the day after
-    as_of_date to the last order date in the data, at most var clv_horizon_days long.
+    as_of_date to the last order date in the data, at most var clv.horizon_days long.
     Run with an as_of_date before the end of the data to backtest; when nothing was
     ordered after as_of_date, holdout_days is 0 and the backtest marts are empty. -#}
 with
@@ -34,10 +34,10 @@ final as (
     select
         as_of_date,
         latest_order_date,
-        least(observed_days, {{ var('clv_horizon_days') | int }}) as holdout_days,
+        least(observed_days, {{ var('clv.horizon_days') | int }}) as holdout_days,
         cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as date) as holdout_start_date,
         cast(
-            {{ dbt.dateadd('day', 'least(observed_days, ' ~ (var('clv_horizon_days') | int) ~ ')', 'as_of_date') }}
+            {{ dbt.dateadd('day', 'least(observed_days, ' ~ (var('clv.horizon_days') | int) ~ ')', 'as_of_date') }}
             as date
         ) as holdout_end_date
     from bounded

@@ -3,9 +3,9 @@
 Thin: trains segment_warehouse.churn's classifier on the `test` cut-off of
 int_churn_features (the latest window whose outcome is known) and scores the `score`
 cut-off, i.e. the purchase history as of as_of_date. The score is the probability of no
-purchase in the next churn_window_days. Too little history leaves it null.
+purchase in the next churn.window_days. Too little history leaves it null.
 
-Memory stays bounded on large data: the training sample (`churn_max_training_rows`,
+Memory stays bounded on large data: the training sample (`churn.max_training_rows`,
 seeded) is drawn in DuckDB, and the customers are scored in batches.
 """
 

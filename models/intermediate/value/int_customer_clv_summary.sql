@@ -1,11 +1,11 @@
 {#- The summary the lifetime-value models are fitted on, per purchaser as of as_of_date:
     frequency (repeat purchase days: purchases on one day count once), recency (first to
     last purchase day), age (first purchase day to as_of_date; T in the papers) in the
-    unit of var clv_time_unit (day, or week = days / 7), and the mean value of the
+    unit of var clv.time_unit (day, or week = days / 7), and the mean value of the
     repeat purchase days (the first day excluded, as the Gamma-Gamma model needs). -#}
-{%- set unit = var('clv_time_unit') -%}
+{%- set unit = var('clv.time_unit') -%}
 {%- if unit not in ['day', 'week'] -%}
-    {{ exceptions.raise_compiler_error("var clv_time_unit must be 'day' or 'week', not '" ~ unit ~ "'.") }}
+    {{ exceptions.raise_compiler_error("var clv.time_unit must be 'day' or 'week', not '" ~ unit ~ "'.") }}
 {%- endif -%}
 {%- set days_per_unit = 7.0 if unit == 'week' else 1.0 -%}
 

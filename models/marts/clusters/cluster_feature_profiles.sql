@@ -3,7 +3,7 @@
     z-score (cluster mean - population mean) / population standard deviation that the
     cluster labels are built from. Rounded to 10 decimals: a sum of floating-point values
     depends on the order of its rows in the last bits, and the results must not. -#}
-{%- set features = var('cluster_features') -%}
+{%- set features = var('clusters.features') -%}
 
 with
 

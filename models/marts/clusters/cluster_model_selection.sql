@@ -1,5 +1,5 @@
 {#- How the number of clusters was chosen: silhouette (on a seeded sample) and inertia per
-    candidate k, the chosen one flagged; with var cluster_k set, only that k. -#}
+    candidate k, the chosen one flagged; with var clusters.k set, only that k. -#}
 with
 
 model as (

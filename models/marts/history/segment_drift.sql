@@ -1,9 +1,9 @@
 {#- How much each segment moved since the previous run: its share of customers on this
     run's as_of_date against the latest earlier run date in segment_size_history, in share
     points (0.01 = 1 point). drift_status: new (no customers before), emptied (customers
-    before, none now), shifted (share moved more than segment_drift_max_share_change),
+    before, none now), shifted (share moved more than history.drift_max_share_change),
     stable, or first run (no earlier run recorded). -#}
-{%- set max_change = var('segment_drift_max_share_change') -%}
+{%- set max_change = var('history.drift_max_share_change') -%}
 
 with
 

@@ -1,4 +1,4 @@
-{#- Movements between segments per family and period (var segment_transition_period:
+{#- Movements between segments per family and period (var history.transition_period:
     week or month): for consecutive periods with runs, from the state on the last run date
     of the earlier period to the state on the last run date of the later one. One row per
     family, period and from -> to pair with customers; transition_type stay, move, entry
@@ -9,10 +9,10 @@
     Work scales with the changes, not the customer base: only customers with a version
     starting or ending within a period are looked up; everyone else stayed, counted as the
     from segment's size less those who left it. -#}
-{%- set period = var('segment_transition_period') -%}
+{%- set period = var('history.transition_period') -%}
 {%- if period not in ['week', 'month'] -%}
     {{ exceptions.raise_compiler_error(
-        "var segment_transition_period must be 'week' or 'month'; got '" ~ period ~ "'"
+        "var history.transition_period must be 'week' or 'month'; got '" ~ period ~ "'"
     ) }}
 {%- endif -%}
 

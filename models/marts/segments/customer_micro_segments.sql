@@ -1,10 +1,10 @@
-{#- Micro-segments: the cross of the families in var micro_segment_families (e.g.
-    lifecycle x value x omnichannel). Cells with fewer than micro_segment_min_size
+{#- Micro-segments: the cross of the families in var segments.micro_families (e.g.
+    lifecycle x value x omnichannel). Cells with fewer than segments.micro_min_size
     customers are merged into 'Other'; when the merged cells together are still below
     the minimum, the next smallest cells join them until 'Other' reaches it, so no
     published cell is smaller than the minimum (unless all customers together are). -#}
-{%- set min_size = var('micro_segment_min_size') | int -%}
-{%- set family_names = var('micro_segment_families') -%}
+{%- set min_size = var('segments.micro_min_size') | int -%}
+{%- set family_names = var('segments.micro_families') -%}
 {%- set columns = [] -%}
 {%- for name in family_names -%}
     {%- set family = segment_family(name) -%}

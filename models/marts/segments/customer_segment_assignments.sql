@@ -3,7 +3,7 @@
     behind it, e.g. rule 'spend_percentile >= 0.97 and ...' with reason
     'spend_percentile=0.991, frequency_percentile=0.962, order_count=14, days_since_last_order=12'. -#}
 {%- set families = segment_families() -%}
-{%- set micro_families = var('micro_segment_families') -%}
+{%- set micro_families = var('segments.micro_families') -%}
 
 with
 
@@ -41,7 +41,7 @@ micro_segment_assignments as (
         micro_segment as segment,
         case
             when is_merged
-                then {{ text_literal('cell below micro_segment_min_size (' ~ var('micro_segment_min_size') ~ '): merged into Other') }}
+                then {{ text_literal('cell below segments.micro_min_size (' ~ var('segments.micro_min_size') ~ '): merged into Other') }}
             else {{ text_literal('cross of ' ~ (micro_families | join(' x '))) }}
         end as rule_fired,
         {{ dbt.concat([

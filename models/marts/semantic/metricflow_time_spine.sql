@@ -1,12 +1,12 @@
-{#- One row per day from var time_spine_start to the day before var time_spine_end: the
+{#- One row per day from var semantic.time_spine_start to the day before var semantic.time_spine_end: the
     calendar MetricFlow joins metrics to (metric_time). -#}
 with
 
 days as (
     {{ dbt.date_spine(
         'day',
-        "cast('" ~ var('time_spine_start') ~ "' as date)",
-        "cast('" ~ var('time_spine_end') ~ "' as date)",
+        "cast('" ~ var('semantic.time_spine_start') ~ "' as date)",
+        "cast('" ~ var('semantic.time_spine_end') ~ "' as date)",
     ) }}
 ),
 

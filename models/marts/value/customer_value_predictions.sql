@@ -41,8 +41,8 @@ final as (
         assigned.churn_risk_level,
         churn_scores.churn_score,
         features.days_since_last_order,
-        cast({{ var('clv_horizon_days') | int }} as {{ dbt.type_int() }}) as horizon_days,
-        cast({{ var('churn_window_days') | int }} as {{ dbt.type_int() }}) as churn_window_days,
+        cast({{ var('clv.horizon_days') | int }} as {{ dbt.type_int() }}) as horizon_days,
+        cast({{ var('churn.window_days') | int }} as {{ dbt.type_int() }}) as churn_window_days,
         assigned.has_any_marketing_consent,
         assigned.as_of_date
     from assigned

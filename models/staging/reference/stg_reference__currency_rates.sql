@@ -18,7 +18,7 @@ currency_codes as (
 reporting_currency as (
     select units_per_eur as reporting_units_per_eur
     from currency_rates
-    where currency_code = upper('{{ var("reporting_currency") }}')
+    where currency_code = upper('{{ var("money.reporting_currency") }}')
 ),
 
 final as (
