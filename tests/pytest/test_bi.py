@@ -31,6 +31,7 @@ from segment_warehouse.bi.report import (
     var_values_from_rule,
     write_report,
 )
+from segment_warehouse.bi.report.labels import threshold_values
 from segment_warehouse.documentation import registry
 from segment_warehouse.pipeline import publish
 from segment_warehouse.pipeline.dbt_runner import run_dbt
@@ -401,13 +402,38 @@ def expected_kpis(published: Path) -> dict[str, float | str]:
     }
 
 
+PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_.]*)\}")
+
+
 def _declared_var_names() -> set[str]:
-    """Every var a registry rule or value uses, as declared."""
+    """Every param and var a family file's rule or value uses, as declared."""
     names: set[str] = set()
     for family in registry.load_registry():
         for segment in family["segments"]:
             for key in ("rule", "value"):
-                names |= set(re.findall(r"var\(\s*['\"](\w+)['\"]", segment.get(key) or ""))
+                names |= {name for _, name in PLACEHOLDER.findall(segment.get(key) or "")}
+    assert names, "the family files declare no placeholder"
+    return names
+
+
+def _described_var_names() -> set[str]:
+    """Every project var (by its dotted path when nested) or family param that a family's
+    or segment's description names, read from dbt_project.yml and the family files."""
+
+    def leaves(variables: dict, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        for key, value in variables.items():
+            name = f"{prefix}{key}"
+            found |= leaves(value, f"{name}.") if isinstance(value, dict) else {name}
+        return found
+
+    project_vars = leaves(registry.load_project_vars(PROJECT_DIR))
+    names: set[str] = set()
+    for family in registry.load_registry():
+        texts = [family["description"], *(segment["description"] for segment in family["segments"])]
+        for name in project_vars | set(family.get("params") or {}):
+            if any(re.search(rf"\b{re.escape(name)}\b", text) for text in texts):
+                names.add(name)
     return names
 
 
@@ -469,7 +495,7 @@ def test_report_draws_every_family_and_section_from_the_published_marts(
         assert f'<div class="kpi-value">{expected_kpis[f"{key}_shown"]}</div>' in card, key
         shown = float(re.search(r'data-value="([^"]+)"', card).group(1))
         assert shown == pytest.approx(expected_kpis[key]), key
-    # meanings with the build's thresholds, no var names left
+    # meanings with the build's thresholds, no param or var names left
     for name in _declared_var_names():
         assert name not in page, name
     [(new_rule,)] = _query(
@@ -482,28 +508,64 @@ def test_report_draws_every_family_and_section_from_the_published_marts(
 
 
 def test_report_fills_thresholds_from_the_rendered_rules_and_labels_names() -> None:
-    template = "days_since_last_order < {{ var('lifecycle_churn_days') }}"
+    template = "days_since_last_order < {var:lifecycle.churn_days}"
     assert var_values_from_rule(template, "days_since_last_order < 120") == {
-        "lifecycle_churn_days": "120"
+        "lifecycle.churn_days": "120"
     }
     assert var_values_from_rule(template, "days_since_first_order < 120") == {}
     assert var_values_from_rule(
-        "p_alive < {{ var('segments')['high_max_p_alive'] }} or x >= {{ var('high_days') }}",
-        "p_alive < 0.25 or x >= 200",
-    ) == {
-        "segments_high_max_p_alive": "0.25",
-        "segments.high_max_p_alive": "0.25",
-        "high_max_p_alive": "0.25",
-        "high_days": "200",
-    }
+        "p_alive < {var:churn.risk_high_max_p_alive} or x >= {var:high_days}\n"
+        " and n >= {min_orders}",
+        "p_alive < 0.25 or x >= 200 and n >= 3",
+    ) == {"churn.risk_high_max_p_alive": "0.25", "high_days": "200", "min_orders": "3"}
+    # one placeholder rendered two ways is no match
+    assert var_values_from_rule("a < {n} and b < {n}", "a < 1 and b < 2") == {}
+    # every placeholder of the family files is read back from its rule rendered here
+    for family in registry.load_registry():
+        params = family.get("params") or {}
+        for segment in family["segments"]:
+            rule = segment.get("rule") or ""
+            names = [name for _, name in PLACEHOLDER.findall(rule)]
+            planted = {name: str(100 + index) for index, name in enumerate(dict.fromkeys(names))}
+            rendered = PLACEHOLDER.sub(lambda match, planted=planted: planted[match[2]], rule)
+            assert var_values_from_rule(rule, rendered) == planted, (family["family"], rule)
+            # a bare placeholder is one of the family's own params
+            used_params = {name for var, name in PLACEHOLDER.findall(rule) if not var}
+            assert used_params <= set(params), (family["family"], rule)
+    # params are the family's own: the same name in two families keeps both values
+    published = pd.DataFrame(
+        {
+            "segment_family": ["occasion", "daypart"],
+            "segment": ["Holiday", "Night owl"],
+            "segment_rule": ["order_count >= 4 and x < 30", "order_count >= 2"],
+            "segment_value_expression": [None, None],
+        }
+    )
+    declared = [
+        {
+            "family": "occasion",
+            "segments": [
+                {"segment": "Holiday", "rule": "order_count >= {min_orders} and x < {var:a.b}"}
+            ],
+        },
+        {
+            "family": "daypart",
+            "segments": [{"segment": "Night owl", "rule": "order_count >= {min_orders}"}],
+        },
+    ]
+    assert threshold_values(published, declared) == (
+        {"a.b": "30"},
+        {"occasion": {"min_orders": "4"}, "daypart": {"min_orders": "2"}},
+    )
     values = {
-        "lifecycle_active_days": "60",
+        "lifecycle.active_days": "60",
+        "lifecycle.churn_days": "120",
         "lifecycle_churn_days": "120",
         "min_order_share": "0.6",
     }
     assert (
         fill_thresholds(
-            "Last purchase lifecycle_active_days to lifecycle_churn_days - 1 days ago.", values
+            "Last purchase lifecycle.active_days to lifecycle.churn_days - 1 days ago.", values
         )
         == "Last purchase 60 to 119 days ago."
     )
@@ -515,7 +577,7 @@ def test_report_fills_thresholds_from_the_rendered_rules_and_labels_names() -> N
     # a var with no value in the publication is named in words, never given a default
     assert (
         fill_thresholds(
-            "discounted at clv_annual_discount_rate;", values, {"clv_annual_discount_rate"}
+            "discounted at clv.annual_discount_rate;", values, {"clv.annual_discount_rate"}
         )
         == "discounted at the configured CLV annual discount rate;"
     )
@@ -720,7 +782,7 @@ def test_report_leads_with_headline_numbers_in_family_order_with_counts_in_chrom
         assert any("customers (" in text for text in family["barTexts"]), family["family"]
 
     # meanings carry the build's thresholds, never a var's name
-    var_names = _declared_var_names() | {"lifecycle_new_days", "clv_annual_discount_rate"}
+    var_names = _declared_var_names() | _described_var_names()
     for family in page["families"]:
         for meaning in [*family["meanings"], family["description"]]:
             for name in var_names:
