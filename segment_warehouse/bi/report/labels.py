@@ -3,7 +3,7 @@
 Thresholds: a segment's meaning names a family param (``high_min_spend_percentile``) or a
 project var (``lifecycle_new_days``, or a namespaced ``lifecycle.new_days``). Its value is
 read back from the published ``segment_registry.segment_rule`` (the rule as the build
-rendered it: params with their segment_params overrides, vars with their --vars) by matching
+rendered it: params with their segments.params overrides, vars with their --vars) by matching
 the family file's rule template (``days_since_first_order < {var:lifecycle_new_days}``,
 ``spend_percentile >= {high_min_spend_percentile}``) against it, so the page shows what the
 build used, never a default. A name no published rule or column carries is named in words
@@ -125,7 +125,7 @@ class Thresholds:
     """The values the build rendered into the published rules, with the names they go by.
 
     ``variables``: project vars by name; ``params``: each family's params by name (as
-    rendered, segment_params overrides included); ``names`` and ``param_names``: every
+    rendered, segments.params overrides included); ``names`` and ``param_names``: every
     project var name and each family's param names, with a value or not (a name in a
     meaning without a value is named in words, never guessed).
     """
