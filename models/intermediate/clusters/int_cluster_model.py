@@ -1,6 +1,6 @@
 """The behavioural cluster model, stored as rows: scaler, centroids, k selection, drift.
 
-Thin: reads int_customer_cluster_features, calls segment_warehouse.clustering (winsorised
+Thin: reads int_customer_cluster_features, calls segment_warehouse.modelling.clustering (winsorised
 standard scaling, k by silhouette on a sample unless clusters.k is set, seeded k-means on a sample,
 everyone assigned) and matches the new centroids to the ones this model stored on the
 previous run (its own table, read before it is replaced) so that clusters keep their ids;

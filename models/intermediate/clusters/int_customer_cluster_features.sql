@@ -12,7 +12,7 @@
       by clusters.share_prior_orders pseudo-orders: one order says little about a habit.
     A feature whose source is missing (no order lines: no category mix; no store
     transactions: no store orders) is null or constant for everyone and is dropped by the
-    model (segment_warehouse.clustering.usable_features). -#}
+    model (segment_warehouse.modelling.clustering.usable_features). -#}
 {%- set recency_cap_days = var('clusters.recency_cap_days') -%}
 {%- set prior_orders = var('clusters.share_prior_orders') -%}
 

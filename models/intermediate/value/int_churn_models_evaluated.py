@@ -1,6 +1,6 @@
 """Out-of-time evaluation of the churn classifier against three baselines.
 
-Thin: trains segment_warehouse.churn's classifier on the `train` cut-off of
+Thin: trains segment_warehouse.modelling.churn's classifier on the `train` cut-off of
 int_churn_features, scores the later `test` cut-off it never saw, and records AUC and
 precision in the top decile next to the same metrics for 1 - P(alive) and for minus the
 expected purchases in the window (BG/NBD fitted on the test cut-off's own history), and

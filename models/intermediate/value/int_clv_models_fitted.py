@@ -1,6 +1,6 @@
 """BG/NBD and Gamma-Gamma fitted on the CLV summary, one row per model and parameter.
 
-Thin: reads the SQL summary, calls segment_warehouse.clv and returns a long table.
+Thin: reads the SQL summary, calls segment_warehouse.modelling.clv and returns a long table.
 Degenerate data (no repeat buyers, a single customer) give rows with a null value,
 converged = false and the reason in `message`, rather than a failed build.
 """

@@ -1,6 +1,6 @@
 """Supervised churn score for every purchaser as of as_of_date.
 
-Thin: trains segment_warehouse.churn's classifier on the `test` cut-off of
+Thin: trains segment_warehouse.modelling.churn's classifier on the `test` cut-off of
 int_churn_features (the latest window whose outcome is known) and scores the `score`
 cut-off, i.e. the purchase history as of as_of_date. The score is the probability of no
 purchase in the next churn.window_days. Too little history leaves it null.

@@ -1,7 +1,7 @@
 """Per-purchaser predictions of the fitted BG/NBD and Gamma-Gamma models.
 
 Thin: reads the summary, the fitted parameters and the backtest window, calls
-segment_warehouse.clv.predict_customers and returns one row per purchaser. A model that
+segment_warehouse.modelling.clv.predict_customers and returns one row per purchaser. A model that
 could not be fitted, or did not converge, leaves its prediction columns null rather
 than failing the build.
 """
