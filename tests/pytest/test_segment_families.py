@@ -34,7 +34,7 @@ pytestmark = pytest.mark.dbt
 
 SEEDS_DIR = PROJECT_DIR / "seeds"
 FALLBACK_RULE = "fallback: no rule holds"
-PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_]*)\}")
+PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_.]*)\}")
 RISING_STAR_RULE = "spend_percentile >= 0.8 and days_since_first_order < 365"
 
 
@@ -643,7 +643,7 @@ def _copy_project(destination: Path) -> Path:
     """A copy of the dbt project to edit family files in (no artifacts, no pytest files)."""
     ignore = shutil.ignore_patterns("target", "logs", "pytest", "__pycache__", "*.duckdb*")
     destination.mkdir(parents=True, exist_ok=True)
-    for name in ["dbt_project.yml", "README.md", "macros", "models", "seeds", "tests"]:
+    for name in ["dbt_project.yml", "docs", "macros", "models", "seeds", "tests"]:
         source = PROJECT_DIR / name
         if source.is_dir():
             shutil.copytree(source, destination / name, ignore=ignore)
@@ -666,7 +666,7 @@ def _edit_family(project: Path, name: str, edit: Callable[[dict[str, Any]], None
 
 def _regenerate(project: Path) -> None:
     """`make registry-docs` on the copy."""
-    registry.main(["--project-dir", str(project), "--write", str(project / "README.md")])
+    registry.main(["--project-dir", str(project), "--write", str(project / "docs" / "segments.md")])
 
 
 def _run_dbt_in(project: Path, args: list[str], work_dir: Path, env: dict[str, str]) -> DbtRun:
