@@ -40,18 +40,21 @@ def test_contract_types_are_known() -> None:
             assert column.type in known, (table.name, column.name, column.type)
 
 
-def test_every_macro_is_documented() -> None:
-    defined = set()
+def test_every_macro_is_documented_beside_it() -> None:
+    """Each macro folder documents its own macros, in _<folder>__macros.yml."""
+    defined = {}
     for path in (PROJECT_DIR / "macros").rglob("*.sql"):
         for match in re.finditer(r"\{%-?\s*(macro|test)\s+(\w+)\(", path.read_text()):
             prefix = "test_" if match.group(1) == "test" else ""
-            defined.add(prefix + match.group(2))
+            defined[prefix + match.group(2)] = path.parent
     documented = {
-        macro["name"]
-        for macro in yaml.safe_load((PROJECT_DIR / "macros" / "_macros.yml").read_text())["macros"]
+        macro["name"]: path.parent
+        for path in (PROJECT_DIR / "macros").rglob("_*macros.yml")
+        for macro in yaml.safe_load(path.read_text())["macros"]
     }
-    assert defined - documented == set(), "undocumented macros"
-    assert documented - defined == set(), "documented macros that do not exist"
+    assert set(defined) - set(documented) == set(), "undocumented macros"
+    assert set(documented) - set(defined) == set(), "documented macros that do not exist"
+    assert {name: folder for name, folder in documented.items() if defined[name] != folder} == {}
 
 
 def test_docs_document_every_family_of_the_segment_registry() -> None:
