@@ -3,9 +3,10 @@
 dbt runs with ``--log-format json``: every line it prints is one event. This module turns
 those events into short plain lines (no cursor movement, so they read well in CI logs):
 nodes done out of the total, the layer being built (staging, intermediate, marts, from the
-node's path; the furthest one started), the elapsed time, and every failure with its
-message as it happens. A line is printed at most every ``interval_seconds`` while nodes
-finish, and at once on a new layer, a failure or an error.
+node's path: the earliest layer with a model still running, since dbt runs independent
+nodes side by side and a mart without parents may start first), the elapsed time, and
+every failure with its message as it happens. A line is printed at most every
+``interval_seconds`` while nodes finish, and at once on a new layer, a failure or an error.
 """
 
 from __future__ import annotations
@@ -46,7 +47,15 @@ class Progress:
     failures: list[Failure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     layers_of_nodes: dict[str, str] = field(default_factory=dict)
+    running: dict[str, str] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
+
+    def working_layer(self) -> str:
+        """Return the earliest layer with a model still running (the last seen when none is)."""
+        running = [layer for layer in self.running.values() if layer in LAYERS]
+        if running:
+            self.layer = min(running, key=LAYERS.index)
+        return self.layer
 
 
 def _clean(text: str) -> str:
@@ -117,7 +126,7 @@ class ProgressDisplay:
         """Nodes done out of the total, the current layer and the failures so far."""
         progress = self.progress
         total = progress.total if progress.total is not None else "?"
-        layer = f", {progress.layer}" if progress.layer else ""
+        layer = f", {progress.working_layer()}" if progress.working_layer() else ""
         failed = f", {len(progress.failures)} failed" if progress.failures else ""
         return f"{progress.done}/{total} nodes done{layer}{failed}"
 
@@ -142,15 +151,14 @@ class ProgressDisplay:
             unique_id = node_info.get("unique_id")
             if unique_id:
                 progress.layers_of_nodes[unique_id] = layer
-            # dbt runs independent nodes side by side: the layer shown is the furthest
-            # one started, so it moves forward only
-            reached = LAYERS.index(progress.layer) if progress.layer in LAYERS else -1
-            if layer in LAYERS and LAYERS.index(layer) > reached:
-                progress.layer = layer
+                progress.running[unique_id] = layer
+            shown = progress.layer
+            if progress.working_layer() != shown:
                 written.append(self.say(self.status_line()))
                 self.last_printed = self.clock()
         elif self._finishes_a_node(name, data, node_info):
             progress.finished.add(str(node_info.get("unique_id") or data.get("index")))
+            progress.running.pop(str(node_info.get("unique_id")), None)
             progress.done = len(progress.finished)
             # test results count their total as num_models
             progress.total = data.get("total") or data.get("num_models") or progress.total

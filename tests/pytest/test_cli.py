@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -162,6 +163,38 @@ def test_progress_prints_at_most_one_status_line_per_interval() -> None:
     # moves, so no interval elapses for a line per finished node
     assert len(status_lines) == 2
     assert "FAILED not_null_failing_column" in out.getvalue()  # failures always show
+
+
+def _node_event(name: str, index: int, path: str, status: str) -> str:
+    node_info = {
+        "unique_id": f"model.p.{path.rsplit('/', 1)[-1]}",
+        "node_name": path.rsplit("/", 1)[-1],
+        "node_path": f"{path}.sql",
+        "node_status": status,
+        "resource_type": "model",
+    }
+    data = {"index": index, "total": 4, "node_info": node_info}
+    return json.dumps({"info": {"name": name, "level": "info", "msg": name}, "data": data})
+
+
+def test_progress_shows_the_earliest_layer_still_running() -> None:
+    """A mart without parents (a time spine) starting first does not make the run 'marts'."""
+    out = io.StringIO()
+    display = ProgressDisplay(out, clock=FakeClock(), interval_seconds=0.0)
+    events = [
+        _node_event("LogStartLine", 1, "marts/semantic/spine", "started"),
+        _node_event("LogStartLine", 2, "staging/shop/base/base_shop__orders", "started"),
+        _node_event("LogModelResult", 1, "marts/semantic/spine", "success"),
+        _node_event("LogModelResult", 2, "staging/shop/base/base_shop__orders", "success"),
+        _node_event("LogStartLine", 3, "intermediate/core/int_orders", "started"),
+        _node_event("LogModelResult", 3, "intermediate/core/int_orders", "success"),
+    ]
+    layers = [display.feed(event) and display.progress.layer for event in events]
+    assert layers[:2] == ["marts", "staging"]
+    assert display.progress.layer == "intermediate"
+    status_lines = [line for line in out.getvalue().splitlines() if "nodes done" in line]
+    assert status_lines[-1].endswith("3/4 nodes done, intermediate")
+    assert any(line.endswith("1/4 nodes done, staging") for line in status_lines)
 
 
 # ---- check: the contract on raw files, no marts ----------------------------------------------
