@@ -203,6 +203,14 @@ def cmd_demo_data(argv: list[str], project: ProjectPaths) -> int:
         return 0
     if "--out" not in argv and not any(arg.startswith("--out=") for arg in argv):
         argv = [*argv, "--out", str(project.demo_dir)]
+    if "-h" in argv or "--help" in argv:
+        try:
+            return main(argv, prog=f"{PROG} demo-data")
+        finally:
+            print(
+                f"\n{PROG} demo-data --if-needed [--customers N] [--seed S]: generate the "
+                "project's demo data only when it is missing or stale (what build does)."
+            )
     return main(argv, prog=f"{PROG} demo-data")
 
 
