@@ -582,6 +582,8 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
             {"money.max_order_amount": -1},
             "money.max_order_amount must be a positive number; got -1",
         ),
+        ({"lifecycle_new_days": 14}, "var lifecycle_new_days was renamed lifecycle.new_days"),
+        ({"vip_min_spend_percentile": 0.9}, "var vip_min_spend_percentile is gone: segment"),
         (
             {"quality.gates": {"quarantine_error_share": 5}},
             "quality.gates.quarantine_error_share must be a share between 0 and 1; got 5",
@@ -613,6 +615,8 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
     ],
     ids=[
         "negative-max-order-amount",
+        "renamed-var",
+        "family-threshold-var",
         "gate-share-out-of-range",
         "unknown-source-timezone",
         "misspelt-read-option",
