@@ -41,11 +41,8 @@ ACTIVE_STAGES = ("New", "Active", "Reactivated")
 AT_RISK_STAGE = "At risk"
 """The lifecycle stage counted as at risk: lapsing, not yet churned, still worth a win-back."""
 
-PUBLISHED_VARS = {
-    ("customer_value_predictions", "horizon_days"): ("clv_horizon_days", "clv.horizon_days"),
-}
-"""Vars named in meanings but in no rule, read from the published column that records them
-(under each name the var may go by, flat or namespaced)."""
+PUBLISHED_VARS = {("customer_value_predictions", "horizon_days"): "clv.horizon_days"}
+"""Vars named in meanings but in no rule, read from the published column that records them."""
 
 
 class ReportError(RuntimeError):
@@ -236,13 +233,13 @@ def load_report_data(published_path: Path, project_dir: Path | None = None) -> R
         )
         counts = {key: scalar(sql) for key, sql in _kpi_queries().items()}
         carried: dict[str, str] = {}
-        for (table, column), names in PUBLISHED_VARS.items():
+        for (table, column), name in PUBLISHED_VARS.items():
             if table in tables:
                 values = connection.execute(
                     f"select distinct {column} from published.{table} where {column} is not null"
                 ).fetchall()
                 if len(values) == 1:
-                    carried.update(dict.fromkeys(names, str(values[0][0])))
+                    carried[name] = str(values[0][0])
         rfm_grid = None
         if "customer_rfm" in tables:
             rfm_grid = frame(

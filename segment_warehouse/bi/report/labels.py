@@ -1,10 +1,10 @@
 """Words for people: readable labels, the families' page order, the build's thresholds.
 
 Thresholds: a segment's meaning names a family param (``high_min_spend_percentile``) or a
-project var (``lifecycle_new_days``, or a namespaced ``lifecycle.new_days``). Its value is
+project var (``lifecycle.new_days``). Its value is
 read back from the published ``segment_registry.segment_rule`` (the rule as the build
 rendered it: params with their segments.params overrides, vars with their --vars) by matching
-the family file's rule template (``days_since_first_order < {var:lifecycle_new_days}``,
+the family file's rule template (``days_since_first_order < {var:lifecycle.new_days}``,
 ``spend_percentile >= {high_min_spend_percentile}``) against it, so the page shows what the
 build used, never a default. A name no published rule or column carries is named in words
 ("the configured CLV annual discount rate").
@@ -181,8 +181,8 @@ def _placeholder_values(template: str, rendered: str) -> list[tuple[bool, str, s
 def var_values_from_rule(template: str, rendered: str) -> dict[str, str]:
     """Read the param and var values a rendered rule was built with, from its template.
 
-    ``days_since_first_order < {var:lifecycle_new_days}`` against ``days_since_first_order
-    < 30`` gives ``{"lifecycle_new_days": "30"}``; ``{min_orders}`` gives the param
+    ``days_since_first_order < {var:lifecycle.new_days}`` against ``days_since_first_order
+    < 30`` gives ``{"lifecycle.new_days": "30"}``; ``{min_orders}`` gives the param
     ``min_orders``. A rendered rule that does not match its template gives nothing.
     """
     values: dict[str, str] = {}
@@ -225,8 +225,9 @@ def threshold_values(
 def _var_names(variables: Mapping[str, Any], prefix: str = "") -> set[str]:
     """Return the name of every var that holds a value, nested ones by their dotted path.
 
-    ``{lifecycle_new_days: 30, lifecycle: {churn_days: 180}}`` gives ``lifecycle_new_days``
-    and ``lifecycle.churn_days``; a mapping's own key is no var a meaning names.
+    ``{lifecycle.new_days: 30, quality.gates: {quarantine_warn_share: 0.01}}`` gives
+    ``lifecycle.new_days`` and ``quality.gates.quarantine_warn_share``; a mapping's own key
+    is no var a meaning names.
     """
     names: set[str] = set()
     for key, value in variables.items():
@@ -282,8 +283,8 @@ def _format_value(name: str, value: str) -> str:
 def fill_thresholds(text: str, values: Mapping[str, str], var_names: Iterable[str] = ()) -> str:
     """Put the build's value in place of every param or var name in ``text``.
 
-    ``First purchase less than lifecycle_new_days days ago.`` -> ``First purchase less than 30
-    days ago.`` (``lifecycle.new_days`` alike); ``lifecycle_churn_days - 1`` folds to the
+    ``First purchase less than lifecycle.new_days days ago.`` -> ``First purchase less than 30
+    days ago.``; ``lifecycle_churn_days - 1`` folds to the
     number. A name without a value (in ``var_names`` but not in ``values``) is named in
     words, never guessed.
     """
