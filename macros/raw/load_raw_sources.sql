@@ -357,36 +357,40 @@
     quoting (malformed_line). The raw views skip them; quarantined_rows lists them with
     the reason, so nothing is lost. -#}
 {% macro create_rejected_lines_table(raw_schema) %}
-    {%- set relation = api.Relation.create(
-        database=target.database, schema=raw_schema, identifier='_rejected_lines'
-    ) -%}
-    {%- do run_query(
-        'create or replace table ' ~ relation ~ ' as select'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as source_name,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as table_name,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_location,'
-        ~ ' cast(null as ' ~ dbt.type_bigint() ~ ') as line_number,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_line,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as quarantine_reason,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as error_message'
-        ~ ' where 1 = 0'
-    ) -%}
+    {%- do segment_warehouse.create_empty_table(raw_schema, '_rejected_lines', [
+        ('source_name', dbt.type_string()),
+        ('table_name', dbt.type_string()),
+        ('raw_location', dbt.type_string()),
+        ('line_number', dbt.type_bigint()),
+        ('raw_line', dbt.type_string()),
+        ('quarantine_reason', dbt.type_string()),
+        ('error_message', dbt.type_string())
+    ]) -%}
 {% endmacro %}
 
 {#- raw._loaded_tables: per raw table, where it was read from this run (a file, an input
     table, or 'absent') and how many rows its view reads, counted once here, so the gates
     need not read every file again and can name a table without rows. -#}
 {% macro create_loaded_tables_table(raw_schema) %}
+    {%- do segment_warehouse.create_empty_table(raw_schema, '_loaded_tables', [
+        ('source_name', dbt.type_string()),
+        ('table_name', dbt.type_string()),
+        ('raw_location', dbt.type_string()),
+        ('readable_rows', dbt.type_bigint())
+    ]) -%}
+{% endmacro %}
+
+{#- (Re)creates `<raw_schema>.<identifier>` empty, with `columns` (name, type) pairs. -#}
+{% macro create_empty_table(raw_schema, identifier, columns) %}
     {%- set relation = api.Relation.create(
-        database=target.database, schema=raw_schema, identifier='_loaded_tables'
+        database=target.database, schema=raw_schema, identifier=identifier
     ) -%}
+    {%- set casts = [] -%}
+    {%- for name, data_type in columns -%}
+        {%- do casts.append('cast(null as ' ~ data_type ~ ') as ' ~ name) -%}
+    {%- endfor -%}
     {%- do run_query(
-        'create or replace table ' ~ relation ~ ' as select'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as source_name,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as table_name,'
-        ~ ' cast(null as ' ~ dbt.type_string() ~ ') as raw_location,'
-        ~ ' cast(null as ' ~ dbt.type_bigint() ~ ') as readable_rows'
-        ~ ' where 1 = 0'
+        'create or replace table ' ~ relation ~ ' as select ' ~ casts | join(', ') ~ ' where 1 = 0'
     ) -%}
 {% endmacro %}
 
