@@ -818,7 +818,7 @@ def test_new_family_from_one_file_assigns_every_customer_by_its_rules(
     assert assignments["reason"].str.startswith("refunded_order_share=").all()
 
 
-def test_params_override_per_key_from_var_segment_params(tmp_path: Path) -> None:
+def test_params_override_per_key_from_var_segments_params(tmp_path: Path) -> None:
     """Overriding one param keeps the others at their defaults (compiled SQL)."""
     run = _run_dbt_in(
         PROJECT_DIR,
