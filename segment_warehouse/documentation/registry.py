@@ -23,30 +23,30 @@ from typing import Any
 import yaml
 
 from segment_warehouse.documentation.readme import section_cli
-from segment_warehouse.paths import PROJECT_DIR
+from segment_warehouse.paths import project_dir as current_project_dir
 
 SECTION = "registry"
 FAMILIES_DIR = Path("models") / "marts" / "segments" / "families"
 DOC_BLOCKS_FILE = Path("models") / "marts" / "segments" / "_segments__families.md"
 DECLARATIONS_FILE = Path("macros") / "segments" / "segment_family_declarations.sql"
-DOC_BLOCKS_PATH = PROJECT_DIR / DOC_BLOCKS_FILE
-DECLARATIONS_PATH = PROJECT_DIR / DECLARATIONS_FILE
 _VAR = re.compile(r"\{\{\s*var\(\s*['\"]([\w.]+)['\"]\s*\)\s*\}\}")
 _PLACEHOLDER = re.compile(r"\{(var:)?([a-z_][a-z0-9_.]*)\}")
 
 
-def load_project_vars(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+def load_project_vars(project_dir: Path | None = None) -> dict[str, Any]:
     """Return the vars of dbt_project.yml with their defaults."""
+    project_dir = project_dir or current_project_dir()
     project = yaml.safe_load((project_dir / "dbt_project.yml").read_text())
     return dict(project.get("vars") or {})
 
 
-def load_declarations(project_dir: Path = PROJECT_DIR) -> list[dict[str, Any]]:
+def load_declarations(project_dir: Path | None = None) -> list[dict[str, Any]]:
     """Return every family file as ``{"file": <path>, "raw": <family>}``, by path.
 
     ``raw`` is what the segment_families macro builds from the graph: the exposure's
     description and owner name, updated with its ``config.meta.segment_family``.
     """
+    project_dir = project_dir or current_project_dir()
     declarations = []
     for path in sorted((project_dir / FAMILIES_DIR).glob("*.yml")):
         properties = yaml.safe_load(path.read_text()) or {}
@@ -79,12 +79,13 @@ def _as_rendered(value: Any) -> Any:
     return value
 
 
-def load_registry(project_dir: Path = PROJECT_DIR) -> list[dict[str, Any]]:
+def load_registry(project_dir: Path | None = None) -> list[dict[str, Any]]:
     """Return the families as written in their files, in their ``order``.
 
     Each is a dict with family, column, order, group, description, owner, metrics,
     params (defaults) and segments, plus ``file`` (its path in the project).
     """
+    project_dir = project_dir or current_project_dir()
     families = [
         {**declaration["raw"], "file": declaration["file"]}
         for declaration in load_declarations(project_dir)
@@ -222,8 +223,9 @@ def render_declarations_macro(declarations: list[dict[str, Any]]) -> str:
     )
 
 
-def write_generated(project_dir: Path = PROJECT_DIR) -> None:
+def write_generated(project_dir: Path | None = None) -> None:
     """Rewrite the doc blocks and the declarations macro from the family files."""
+    project_dir = project_dir or current_project_dir()
     families = load_registry(project_dir)
     variables = load_project_vars(project_dir)
     (project_dir / DOC_BLOCKS_FILE).write_text(render_doc_blocks(families, variables))
@@ -236,14 +238,15 @@ def main(argv: list[str] | None = None) -> None:
     """Print the section as Markdown, or with ``--write README`` refresh it there.
 
     With ``--write`` the doc blocks and the declarations macro are rewritten as well.
-    ``--project-dir DIR`` (default: this checkout) reads and writes another project.
+    ``--project-dir DIR`` (default: the project of the working directory) reads and writes
+    another project.
     """
     if argv is None:
         import sys
 
         argv = sys.argv[1:]
     argv = list(argv)
-    project_dir = PROJECT_DIR
+    project_dir = None
     if "--project-dir" in argv:
         index = argv.index("--project-dir")
         project_dir = Path(argv[index + 1]).resolve()

@@ -77,8 +77,8 @@ def test_registry_rules_render_with_var_defaults() -> None:
 def test_doc_blocks_define_every_family_and_customer_segments_quotes_them() -> None:
     families = registry.load_registry()
     expected = registry.render_doc_blocks(families, registry.load_project_vars())
-    assert registry.DOC_BLOCKS_PATH.read_text() == expected, (
-        f"{registry.DOC_BLOCKS_PATH.name} is stale: run `make registry-docs`"
+    assert (PROJECT_DIR / registry.DOC_BLOCKS_FILE).read_text() == expected, (
+        f"{registry.DOC_BLOCKS_FILE.name} is stale: run `make registry-docs`"
     )
     models = yaml.safe_load(
         (PROJECT_DIR / "models" / "marts" / "segments" / "_segments__models.yml").read_text()
