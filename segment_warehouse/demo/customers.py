@@ -430,6 +430,8 @@ class _CustomerTables:
                 "region": region,
                 "city": city,
                 "postcode": postcode,
+                "address_line1": pa.nulls(n, pa.string()),
+                "address_line2": pa.nulls(n, pa.string()),
                 "locale": locale,
                 "signed_up_at": signed_up_at,
                 "is_guest": _pick(("false", "true"), self.is_guest.astype(np.int64)),

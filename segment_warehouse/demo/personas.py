@@ -26,7 +26,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "customers": (
         "customer_id", "email", "phone", "first_name", "last_name", "birth_date", "gender",
-        "country", "region", "city", "postcode", "locale", "signed_up_at", "is_guest",
+        "country", "region", "city", "postcode", "address_line1", "address_line2", "locale", "signed_up_at", "is_guest",
         "loyalty_card_id", "company_name", "company_industry", "company_size",
     ),
     "orders": (

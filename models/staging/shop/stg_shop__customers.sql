@@ -30,6 +30,8 @@ normalised as (
         customers.region,
         customers.city,
         upper(customers.postcode) as postcode,
+        customers.address_line1,
+        customers.address_line2,
         lower({{ dbt.split_part("replace(customers.locale, '_', '-')", "'-'", 1) }}) as language_code,
         lower({{ dbt.split_part("replace(customers.locale, '_', '-')", "'-'", 1) }})
         || case

@@ -44,6 +44,8 @@ final as (
         region,
         city,
         postcode,
+        address_line1,
+        address_line2,
         locale,
         loyalty_card_id,
         company_name,
