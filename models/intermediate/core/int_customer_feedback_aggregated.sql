@@ -2,7 +2,7 @@
 with
 
 feedback as (
-    select * from {{ ref('stg_crm__feedback') }}
+    select * from {{ ref('int_feedback_attributed') }}
 ),
 
 as_of as (

@@ -1,9 +1,37 @@
-{#- Logged-in web and app sessions per customer as of as_of_date, with the device and
-    operating system used most (ties: the most recent use, then the name). -#}
+{#- Web and app sessions per customer as of as_of_date (logged in, or by a visitor
+    resolved to them), with the device and operating system used most (ties: the most
+    recent use, then the name). -#}
 with
 
-sessions as (
+web_sessions as (
     select * from {{ ref('stg_web__sessions') }}
+),
+
+resolved as (
+    select * from {{ ref('int_identity_records_resolved') }}
+),
+
+sessions as (
+    -- Each session belongs to the person of the account logged in, else to the person
+    -- the visitor's anonymous id was resolved to; sessions of visitors linked to no
+    -- customer are left out.
+    select
+        coalesce(account_people.customer_id, visitor_people.customer_id) as customer_id,
+        web_sessions.session_id,
+        web_sessions.device_type,
+        web_sessions.operating_system,
+        web_sessions.page_views,
+        web_sessions.started_at
+    from web_sessions
+    left join resolved as account_people
+        on
+            account_people.source = 'shop'
+            and web_sessions.customer_id = account_people.source_customer_id
+    left join resolved as visitor_people
+        on
+            visitor_people.source = 'web'
+            and web_sessions.anonymous_id = visitor_people.source_customer_id
+    where coalesce(account_people.is_customer, visitor_people.is_customer)
 ),
 
 as_of as (

@@ -1,5 +1,6 @@
 {#- The single customer view, built here so intermediate models can use it without
-    depending on a mart: one row per customer known as of as_of_date, with who and where
+    depending on a mart: one row per person known as of as_of_date (several accounts,
+    cards and devices of one person resolved into one by the identity models), with who and where
     they are and what they have done. Optional sources that are absent leave their
     columns null. dim_customers publishes it under a contract. -#}
 with
@@ -9,7 +10,7 @@ customers as (
 ),
 
 customer_accounts as (
-    select * from {{ ref('stg_shop__customers') }}
+    select * from {{ ref('int_customer_accounts_merged') }}
 ),
 
 order_history as (
@@ -59,6 +60,8 @@ joined as (
         sessions.primary_device_type,
         sessions.primary_operating_system,
         customer_accounts.company_size,
+        coalesce(customer_accounts.source_record_count, 1) as source_record_count,
+        coalesce(customer_accounts.identifier_count, 0) as identifier_count,
         coalesce(order_history.order_count, 0) as order_count,
         coalesce(order_history.active_days, 0) as active_days,
         coalesce(order_history.online_order_count, 0) as online_order_count,
@@ -149,6 +152,8 @@ final as (
             when birth_date <= as_of_date then {{ age_in_years('birth_date', 'as_of_date') }}
         end as age_years,
         company_size,
+        cast(source_record_count as {{ dbt.type_bigint() }}) as source_record_count,
+        cast(identifier_count as {{ dbt.type_bigint() }}) as identifier_count,
         {{ dbt.datediff('customer_since_date', 'as_of_date', 'day') }} as tenure_days,
         {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }} as days_since_first_order,
         {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as days_since_last_order,

@@ -21,6 +21,7 @@ joined as (
     select
         orders.order_id,
         orders.customer_id,
+        orders.source_customer_id,
         orders.source_order_id,
         orders.order_source,
         orders.channel,
@@ -63,6 +64,7 @@ final as (
     select
         order_id,
         customer_id,
+        source_customer_id,
         source_order_id,
         order_source,
         channel,

@@ -11,7 +11,7 @@
 with
 
 feedback as (
-    select * from {{ ref('stg_crm__feedback') }}
+    select * from {{ ref('int_feedback_attributed') }}
 ),
 
 orders as (

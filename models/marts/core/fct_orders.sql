@@ -10,6 +10,7 @@ final as (
     select
         order_id,
         customer_id,
+        source_customer_id,
         source_order_id,
         order_source,
         channel,

@@ -1,0 +1,122 @@
+{#- Which person every source record belonged to over time (type 2 history): one row per
+    record and version, valid from the as_of_date of the run that resolved the record to
+    customer_id until, excluding, valid_to (null while current). change_type says what a
+    version records: first_seen, merged (the record joined a person that already
+    existed) or split (the record became a person of its own or of a new group). A
+    record that disappears from the sources closes its version.
+
+    Incremental and never rebuilt by --full-refresh, like segment_membership_history:
+    re-running a date replaces its versions; an earlier date replays from there. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy=replace_by_key_strategy(),
+        unique_key=['source', 'source_customer_id', 'valid_from'],
+        on_schema_change='fail',
+        full_refresh=false,
+        pre_hook=[
+            "{{ rewind_history('valid_from') }}",
+            "{{ reopen_history('valid_to') }}",
+        ],
+    )
+}}
+
+-- A run whose sources failed a gate or are stale records no history:
+-- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
+
+with
+
+run_date as (
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+),
+
+resolved as (
+    select
+        source,
+        source_customer_id,
+        customer_id
+    from {{ ref('int_identity_records_resolved') }}
+),
+
+open_versions as (
+    {%- if is_incremental() %}
+        select
+            source,
+            source_customer_id,
+            customer_id,
+            valid_from,
+            change_type,
+            previous_customer_id
+        from {{ this }}
+        where valid_to is null
+    {%- else %}
+        select
+            source,
+            source_customer_id,
+            customer_id,
+            cast(null as date) as valid_from,
+            cast(null as {{ dbt.type_string() }}) as change_type,
+            cast(null as {{ dbt.type_string() }}) as previous_customer_id
+        from resolved
+        where 1 = 0
+    {%- endif %}
+),
+
+known_people as (
+    select distinct customer_id
+    from open_versions
+),
+
+closed_versions as (
+    select
+        open_versions.source,
+        open_versions.source_customer_id,
+        open_versions.customer_id,
+        open_versions.valid_from,
+        run_date.as_of_date as valid_to,
+        open_versions.change_type,
+        open_versions.previous_customer_id
+    from open_versions
+    cross join run_date
+    left join resolved
+        on
+            open_versions.source = resolved.source
+            and open_versions.source_customer_id = resolved.source_customer_id
+    where
+        resolved.source is null
+        or resolved.customer_id <> open_versions.customer_id
+),
+
+opened_versions as (
+    select
+        resolved.source,
+        resolved.source_customer_id,
+        resolved.customer_id,
+        run_date.as_of_date as valid_from,
+        cast(null as date) as valid_to,
+        case
+            when open_versions.source is null then 'first_seen'
+            when known_people.customer_id is not null then 'merged'
+            else 'split'
+        end as change_type,
+        open_versions.customer_id as previous_customer_id
+    from resolved
+    cross join run_date
+    left join open_versions
+        on
+            resolved.source = open_versions.source
+            and resolved.source_customer_id = open_versions.source_customer_id
+    left join known_people
+        on resolved.customer_id = known_people.customer_id
+    where
+        open_versions.source is null
+        or open_versions.customer_id <> resolved.customer_id
+),
+
+final as (
+    select * from closed_versions
+    union all
+    select * from opened_versions
+)
+
+select * from final
