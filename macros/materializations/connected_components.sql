@@ -6,11 +6,14 @@
     node_key, component_key (the smallest node_key of its component) and
     iteration_count (the passes it took; the same on every row).
 
-    Each pass gives every node the smallest label among itself and its neighbours, then
-    lets it jump to its label's own label (pointer jumping), so a path of n nodes
-    settles in about log2(n) passes rather than n. Passes repeat until no label changes.
-    A run that reaches config max_iterations without settling stops with an error
-    naming the model, never publishing half-propagated components.
+    Each pass rewrites the edges twice (the large-star and small-star steps of Kiveris
+    et al., "Connected Components in MapReduce and Beyond", 2014): every node hands its
+    larger neighbours, then its smaller ones, over to the smallest label it sees. Edges
+    only ever move to smaller labels within a component, so when a pass changes no edge
+    every component is a star around its smallest node, and each node's label is that
+    node. A path of n nodes settles in a number of passes that grows with log n, not n.
+    Passes repeat until nothing changes; a run that reaches config max_iterations
+    without settling stops with an error naming the model, and publishes nothing.
 
     Works on any adapter: every step is a plain create-table-as in the model's schema,
     on scratch tables named after the model and dropped at the end. -#}
@@ -19,7 +22,7 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set scratch = {} -%}
-    {%- for name in ['edges', 'labels_0', 'labels_1', 'built'] -%}
+    {%- for name in ['edges_0', 'edges_1', 'edges_2', 'built'] -%}
         {%- do scratch.update({name: this.incorporate(path={'identifier': this.identifier ~ '__cc_' ~ name}, type='table')}) -%}
     {%- endfor -%}
 
@@ -31,20 +34,30 @@
     {%- endfor %}
 
     {%- call statement('connected_components_edges') -%}
-        {{ get_create_table_as_sql(False, scratch['edges'], connected_components_edges_sql(sql)) }}
-    {%- endcall -%}
-    {%- call statement('connected_components_start') -%}
-        {{ get_create_table_as_sql(False, scratch['labels_0'], connected_components_start_sql(scratch['edges'])) }}
+        {{ get_create_table_as_sql(False, scratch['edges_0'], connected_components_edges_sql(sql)) }}
     {%- endcall -%}
 
-    {%- set state = {'current': 'labels_0', 'next': 'labels_1', 'passes': 0, 'settled': false} -%}
+    {#- edges_0 holds the edges before a pass, edges_1 after its large-star step,
+        edges_2 after its small-star step; edges_2 becomes the next pass's edges_0. -#}
+    {%- set state = {'passes': 0, 'settled': false} -%}
     {%- for pass_number in range(1, max_iterations + 1) -%}
-        {%- do adapter.drop_relation(scratch[state['next']]) -%}
-        {%- call statement('connected_components_pass') -%}
-            {{ get_create_table_as_sql(False, scratch[state['next']], connected_components_pass_sql(scratch['edges'], scratch[state['current']])) }}
+        {%- do adapter.drop_relation(scratch['edges_1']) -%}
+        {%- call statement('connected_components_large_star') -%}
+            {{ get_create_table_as_sql(False, scratch['edges_1'], connected_components_large_star_sql(scratch['edges_0'])) }}
         {%- endcall -%}
-        {%- set changed = run_query(connected_components_changed_sql(scratch[state['current']], scratch[state['next']])).columns[0].values()[0] -%}
-        {%- do state.update({'current': state['next'], 'next': state['current'], 'passes': pass_number}) -%}
+        {%- do adapter.drop_relation(scratch['edges_2']) -%}
+        {%- call statement('connected_components_small_star') -%}
+            {{ get_create_table_as_sql(False, scratch['edges_2'], connected_components_small_star_sql(scratch['edges_1'])) }}
+        {%- endcall -%}
+        {#- Settled only when neither step changed an edge. -#}
+        {%- set changed = run_query(
+            connected_components_changed_sql(scratch['edges_0'], scratch['edges_1'])
+            ~ ' union all '
+            ~ connected_components_changed_sql(scratch['edges_1'], scratch['edges_2'])
+        ).columns[0].values() | sum -%}
+        {%- do state.update({'passes': pass_number}) -%}
+        {%- do adapter.drop_relation(scratch['edges_0']) -%}
+        {%- do adapter.rename_relation(scratch['edges_2'], scratch['edges_0']) -%}
         {%- if changed | int == 0 -%}
             {%- do state.update({'settled': true}) -%}
             {%- break -%}
@@ -63,14 +76,14 @@
     {%- endif -%}
 
     {%- call statement('main') -%}
-        {{ get_create_table_as_sql(False, scratch['built'], connected_components_final_sql(scratch[state['current']], state['passes'])) }}
+        {{ get_create_table_as_sql(False, scratch['built'], connected_components_final_sql(scratch['edges_0'], state['passes'])) }}
     {%- endcall -%}
 
     {%- if existing_relation is not none -%}
         {%- do adapter.drop_relation(existing_relation) -%}
     {%- endif -%}
     {%- do adapter.rename_relation(scratch['built'], target_relation) -%}
-    {%- for name in ['edges', 'labels_0', 'labels_1'] %}
+    {%- for name in ['edges_0', 'edges_1', 'edges_2'] %}
         {%- do adapter.drop_relation(scratch[name]) -%}
     {%- endfor %}
 
@@ -98,57 +111,91 @@
 {%- endmacro %}
 
 
-{% macro connected_components_start_sql(edges) -%}
-    select
-        node_key,
-        case when min(neighbour_key) < node_key then min(neighbour_key) else node_key end as label
-    from {{ edges }}
-    group by node_key
+{% macro connected_components_large_star_sql(edges) -%}
+    {#- Large star: each node hands every larger neighbour over to the smallest of itself
+        and its neighbours. Both directions of each new edge, once each. -#}
+    with smallest as (
+        select
+            node_key,
+            case when min(neighbour_key) < node_key then min(neighbour_key) else node_key end as label
+        from {{ edges }}
+        group by node_key
+    ),
+
+    handed as (
+        select
+            edges.neighbour_key as node_key,
+            smallest.label as neighbour_key
+        from {{ edges }} as edges
+        inner join smallest
+            on edges.node_key = smallest.node_key
+        where edges.neighbour_key > edges.node_key
+    )
+
+    select node_key, neighbour_key from handed
+    union
+    select neighbour_key as node_key, node_key as neighbour_key from handed
 {%- endmacro %}
 
 
-{% macro connected_components_pass_sql(edges, labels) -%}
-    {#- One pass: the smallest label among a node and its neighbours, then a jump to that
-        label's own label. Labels only ever decrease and always name a node of the same
-        component, so a pass that changes nothing has found the components. -#}
-    with propagated as (
+{% macro connected_components_small_star_sql(edges) -%}
+    {#- Small star: each node with smaller neighbours hands itself and those neighbours
+        over to the smallest of them. Edges to larger neighbours are handed over by those
+        neighbours. Both directions of each new edge, once each; no self-edges. -#}
+    with smallest as (
         select
-            labels.node_key,
-            min(case when neighbour_labels.label < labels.label then neighbour_labels.label else labels.label end)
-                as label
-        from {{ labels }} as labels
-        inner join {{ edges }} as edges
-            on labels.node_key = edges.node_key
-        inner join {{ labels }} as neighbour_labels
-            on edges.neighbour_key = neighbour_labels.node_key
-        group by labels.node_key
+            node_key,
+            min(neighbour_key) as label
+        from {{ edges }}
+        where neighbour_key < node_key
+        group by node_key
+    ),
+
+    handed as (
+        select
+            edges.neighbour_key as node_key,
+            smallest.label as neighbour_key
+        from {{ edges }} as edges
+        inner join smallest
+            on edges.node_key = smallest.node_key
+        where
+            edges.neighbour_key < edges.node_key
+            and edges.neighbour_key <> smallest.label
+        union all
+        select
+            node_key,
+            label as neighbour_key
+        from smallest
     )
 
-    select
-        propagated.node_key,
-        case
-            when label_labels.label < propagated.label then label_labels.label
-            else propagated.label
-        end as label
-    from propagated
-    inner join propagated as label_labels
-        on propagated.label = label_labels.node_key
+    select node_key, neighbour_key from handed
+    union
+    select neighbour_key as node_key, node_key as neighbour_key from handed
 {%- endmacro %}
 
 
 {% macro connected_components_changed_sql(before, after) -%}
-    select count(*) as changed_count
-    from {{ after }} as after_pass
-    inner join {{ before }} as before_pass
-        on after_pass.node_key = before_pass.node_key
-    where after_pass.label <> before_pass.label
+    {#- Edges in one set and not the other; zero when the pass changed nothing. -#}
+    select
+        (select count(*) from {{ before }}) + (select count(*) from {{ after }})
+        - 2 * (
+            select count(*)
+            from {{ after }} as after_pass
+            inner join {{ before }} as before_pass
+                on
+                    after_pass.node_key = before_pass.node_key
+                    and after_pass.neighbour_key = before_pass.neighbour_key
+        ) as changed_count
 {%- endmacro %}
 
 
-{% macro connected_components_final_sql(labels, passes) -%}
+{% macro connected_components_final_sql(edges, passes) -%}
+    {#- Settled, every component is a star around its smallest node: a node's label is
+        the smallest of itself and its neighbours. -#}
     select
         node_key,
-        label as component_key,
+        case when min(neighbour_key) < node_key then min(neighbour_key) else node_key end as component_key,
         cast({{ passes }} as {{ dbt.type_int() }}) as iteration_count
-    from {{ labels }}
+    from {{ edges }}
+    group by node_key
 {%- endmacro %}
