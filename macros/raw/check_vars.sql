@@ -77,6 +77,19 @@
     {%- if lookback is not number or lookback < 0 -%}
         {%- do problems.append('staging.lookback_days must be 0 or more; got ' ~ lookback) -%}
     {%- endif -%}
+    {%- for name in ['identity.max_records_per_identifier', 'identity.max_group_size', 'identity.max_iterations'] -%}
+        {%- set value = var(name) -%}
+        {%- if value is not number or value < 1 or value != value | int -%}
+            {%- do problems.append(name ~ ' must be a whole number of at least 1; got ' ~ value) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set threshold = var('identity.match_threshold') -%}
+    {%- if threshold is not number or threshold <= 0 or threshold > 1 -%}
+        {%- do problems.append('identity.match_threshold must be a probability above 0 and at most 1; got ' ~ threshold) -%}
+    {%- endif -%}
+    {%- for name in ['identity.probabilistic', 'identity.email_provider_rules'] if var(name) not in [true, false] -%}
+        {%- do problems.append(name ~ ' must be true or false; got ' ~ var(name)) -%}
+    {%- endfor -%}
     {%- set gates = var('quality.gates', {}) or {} -%}
     {%- set known_gate_keys = segment_warehouse.data_quality_gate_defaults().keys() | list -%}
     {%- set gate_scopes = [('quality.gates', gates)] -%}

@@ -593,6 +593,14 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
             "staging.source_timezone must be an IANA time zone name",
         ),
         (
+            {"identity.max_group_size": 0},
+            "identity.max_group_size must be a whole number of at least 1; got 0",
+        ),
+        (
+            {"identity.match_threshold": 1.5},
+            "identity.match_threshold must be a probability above 0 and at most 1; got 1.5",
+        ),
+        (
             {"raw.read_options": {"tables": {"orders": {"delimter": ";"}}}},
             "var raw.read_options.tables.orders has an unknown key 'delimter'",
         ),
@@ -619,6 +627,8 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
         "family-threshold-var",
         "gate-share-out-of-range",
         "unknown-source-timezone",
+        "identity-group-size-zero",
+        "identity-threshold-above-one",
         "misspelt-read-option",
         "unknown-table-in-read-options",
         "header-mapping-to-absent-column",
