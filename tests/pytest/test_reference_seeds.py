@@ -7,12 +7,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import duckdb
+import phonenumbers
 import pycountry
 import pytest
 
 from segment_warehouse.documentation import reference_seeds
 from segment_warehouse.documentation.reference_seeds import (
     ECB_RATES_DATE,
+    build_calling_codes,
     build_country_aliases,
     build_currency_rates,
     read_ecb_rates,
@@ -180,6 +182,7 @@ def test_seed_counts(country_seed: list[dict[str, str]]) -> None:
     assert len(country_seed) == 949
     assert len(_read_seed("currency_codes")) == 178
     assert len(_read_seed("currency_rates")) == 30
+    assert len(_read_seed("country_calling_codes")) == 242
 
 
 def test_currency_list_is_pycountrys_iso_4217_list() -> None:
@@ -209,6 +212,45 @@ def test_every_rate_is_for_a_listed_currency_and_sourced() -> None:
     assert {"AUD", "JPY", "CAD"} <= set(rates)
 
 
+def test_calling_codes_are_libphonenumbers_for_every_iso_country_that_has_one() -> None:
+    seed = {
+        row["country_code"]: (row["calling_code"], row["national_prefix"])
+        for row in _read_seed("country_calling_codes")
+    }
+    assert len(seed) == len(_read_seed("country_calling_codes"))
+    without = {c.alpha_2 for c in pycountry.countries} - set(seed)
+    assert without == {"AQ", "BV", "GS", "HM", "PN", "TF", "UM"}
+    assert all(phonenumbers.country_code_for_region(code) == 0 for code in without)
+    assert {
+        code: seed[code] for code in ("DE", "US", "CA", "IT", "ES", "GB", "HU", "RU", "AT")
+    } == {
+        "DE": ("49", "0"),
+        "US": ("1", "1"),
+        "CA": ("1", "1"),
+        "IT": ("39", ""),
+        "ES": ("34", ""),
+        "GB": ("44", "0"),
+        "HU": ("36", "06"),
+        "RU": ("7", "8"),
+        "AT": ("43", "0"),
+    }
+    for code, (calling_code, national_prefix) in seed.items():
+        assert calling_code == str(phonenumbers.country_code_for_region(code)), code
+        assert 1 <= len(calling_code) <= 3 and calling_code.isdigit(), code
+        assert national_prefix == "" or national_prefix.isdigit(), code
+
+
+def test_calling_codes_skip_countries_without_one_and_reject_odd_prefixes() -> None:
+    rows = build_calling_codes(
+        ["ZZ", "AQ", "AA", "ZZ"],
+        {"AA": 49, "ZZ": 36, "AQ": 0}.__getitem__,
+        {"AA": "0", "ZZ": None, "AQ": None}.__getitem__,
+    )
+    assert rows == [("AA", "49", "0"), ("ZZ", "36", "")]
+    with pytest.raises(ValueError, match="national prefix of AA"):
+        build_calling_codes(["AA"], lambda _: 1, lambda _: "0?")
+
+
 def test_seeds_read_the_same_with_duckdbs_sniffer() -> None:
     """test_demo_data and ad-hoc queries read the seeds with DuckDB's CSV sniffer."""
     connection = duckdb.connect()
@@ -219,7 +261,12 @@ def test_seeds_read_the_same_with_duckdbs_sniffer() -> None:
 
 def test_generator_reproduces_the_committed_seeds() -> None:
     files, countries = render_seeds()
-    assert set(files) == {"country_codes.csv", "currency_codes.csv", "currency_rates.csv"}
+    assert set(files) == {
+        "country_codes.csv",
+        "country_calling_codes.csv",
+        "currency_codes.csv",
+        "currency_rates.csv",
+    }
     for name, text in files.items():
         assert (SEEDS_DIR / name).read_text(encoding="utf-8") == text, (
             f"seeds/{name} differs from a rebuild: run make reference-seeds"
@@ -230,7 +277,12 @@ def test_generator_reproduces_the_committed_seeds() -> None:
 
 def test_check_reports_a_stale_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert reference_seeds.main(["--seeds-dir", str(tmp_path)]) == 0
-    for name in ("country_codes.csv", "currency_codes.csv", "currency_rates.csv"):
+    for name in (
+        "country_codes.csv",
+        "country_calling_codes.csv",
+        "currency_codes.csv",
+        "currency_rates.csv",
+    ):
         assert (tmp_path / name).read_text(encoding="utf-8") == (SEEDS_DIR / name).read_text(
             encoding="utf-8"
         )
