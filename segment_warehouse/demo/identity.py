@@ -284,32 +284,38 @@ class _IdentityTables:
         )
 
     def web_truth(
-        self, device_number: np.ndarray, owner: np.ndarray, secs: np.ndarray, logged_in: np.ndarray
+        self,
+        owner: np.ndarray,
+        device: np.ndarray,
+        secs: np.ndarray,
+        logged_in: np.ndarray,
+        visitor_numbers: np.ndarray,
     ) -> pa.Table:
-        """Devices: the owner's person, or a person of their own for anonymous visitors."""
-        numbers, first, inverse = np.unique(device_number, return_index=True, return_inverse=True)
+        """Return the web records: devices of accounts, then anonymous visitors' devices.
+
+        ``owner`` (account) and ``device`` (type) describe each identified session; every
+        anonymous visitor's session has a device of its own, and a person of its own.
+        """
         never = np.iinfo(np.int64).max
-        first_seen = np.full(numbers.size, never, dtype=np.int64)
-        np.minimum.at(first_seen, inverse, secs)
-        first_login = np.full(numbers.size, never, dtype=np.int64)
-        np.minimum.at(first_login, inverse[logged_in], secs[logged_in])
-        device_owner = owner[first]
-        visitor = device_owner < 0
-        planted = np.select(
-            [visitor, first_login == never, first_seen < first_login], [1, 2, 3], default=0
-        )
-        scrambled = _web_number(numbers)
-        person = pc.if_else(
-            pa.array(visitor),
-            _ids("V", scrambled, 12),
-            self.person_ids(np.maximum(device_owner, 0)),
-        )
+        code = owner * 4 + device  # dense: no sorting needed
+        first_seen = np.full(self.n * 4, never, dtype=np.int64)
+        np.minimum.at(first_seen, code, secs)
+        first_login = np.full(self.n * 4, never, dtype=np.int64)
+        np.minimum.at(first_login, code[logged_in], secs[logged_in])
+        codes = np.flatnonzero(first_seen < never)
+        first_seen, first_login = first_seen[codes], first_login[codes]
+        planted = np.select([first_login == never, first_seen < first_login], [2, 3], default=0)
+        owned = _web_number(self.numbers[codes // 4] * 4 + codes % 4)
+        visitors = _web_number(visitor_numbers)
         return _truth(
             "web",
-            _ids("ck_", scrambled, 12),
-            person,
-            _pick((None, "anonymous_visitor", "never_logged_in", "anonymous_then_login"), planted),
-            pa.nulls(numbers.size, pa.string()),
+            pa.concat_arrays([_ids("ck_", owned, 12), _ids("ck_", visitors, 12)]),
+            pa.concat_arrays([self.person_ids(codes // 4), _ids("V", visitors, 12)]),
+            _pick(
+                (None, "anonymous_visitor", "never_logged_in", "anonymous_then_login"),
+                np.concatenate([planted, np.ones(visitors.size, np.int64)]),
+            ),
+            pa.nulls(codes.size + visitors.size, pa.string()),
         )
 
 

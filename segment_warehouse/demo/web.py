@@ -123,10 +123,11 @@ class _WebTables:
             [np.where(converting[:n_identified], order, -1), np.full(anonymous, -1)]
         )
         self.device_truth = self.web_truth(
-            device_number,
-            np.concatenate([device_owner, np.full(anonymous, -1)]),
-            secs,
-            session_account >= 0,
+            device_owner,
+            device[:n_identified],
+            secs[:n_identified],
+            session_account[:n_identified] >= 0,
+            device_number[n_identified:],
         )
         customer_id = _nulls_where(
             self.customer_ids().take(pa.array(np.maximum(session_account, 0))),
