@@ -9,6 +9,9 @@ read to ``<out>/ground_truth/``:
   person behind it (duplicate identities share a ``person_id``).
 * ``bad_rows.parquet``: every contract-breaking row planted on purpose, with its table,
   primary key and reason code. Each planted row has exactly one defect and clean parents.
+* ``identity.parquet``: every source record (account, loyalty card seen at the till, web
+  device) with the real person behind it, the duplicate planted on it and the look-alike
+  trap it belongs to (see :mod:`segment_warehouse.demo.identity`).
 
 Customers are generated in fixed-size chunks (:data:`CHUNK_SIZE`), each from its own
 random stream derived from ``(seed, chunk index, stream)``; everything inside a chunk is
@@ -291,7 +294,8 @@ def generate(
     """Generate the demo data set and return the number of rows written per raw table.
 
     Writes ``out_dir/raw/<table>.<fmt>`` for the chosen tables (all by default) and
-    ``out_dir/ground_truth/{customer_labels,bad_rows}.parquet``, replacing existing files.
+    ``out_dir/ground_truth/{customer_labels,bad_rows,identity}.parquet``, replacing existing
+    files.
     The data depends only on the arguments, never on ``threads`` or the machine.
     """
     if fmt not in FORMATS:
@@ -362,7 +366,8 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         prog=prog,
         description=(
             "Generate deterministic, realistic raw demo data (shop, pos, web, crm sources) "
-            "plus ground truth (customer personas, planted bad rows)."
+            "plus ground truth (customer personas, planted bad rows, the person behind "
+            "every source record)."
         ),
     )
     parser.add_argument(
