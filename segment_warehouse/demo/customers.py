@@ -17,14 +17,29 @@ from segment_warehouse.demo.columns import (
     _styles,
     _timestamps,
 )
+from segment_warehouse.demo.identity import (
+    _TRAP_COMPANY,
+    _TRAP_FAMILY,
+    _TRAP_NAMESAKE,
+    _TRAP_NONE,
+    NAME_TYPO_SHARE,
+    PROBABILISTIC_TYPO_SHARE,
+    _distinct_within_groups,
+    _misspelt,
+    _other_digit,
+    _plan_identities,
+)
 from segment_warehouse.demo.personas import (
     _DUP_GUEST,
     _DUP_NONE,
     _DUP_PERSONAS,
+    _DUP_PROBABILISTIC,
     _DUP_STORE,
     _EXISTING_PERSONAS,
     _P,
+    _S_ADDRESSES,
     _S_CUSTOMERS,
+    _S_IDENTITY,
     _S_PEOPLE,
     DUPLICATE_SHARE,
     EXISTING_SHARE,
@@ -35,6 +50,7 @@ from segment_warehouse.demo.personas import (
     _persona_array,
 )
 from segment_warehouse.demo.reference import (
+    _ADDRESS_LINE2,
     _COMPANY_WORDS,
     _EMAIL_DOMAINS,
     _GENDER_SPELLINGS,
@@ -67,6 +83,18 @@ class _CustomerTables:
             _DUP_STORE,
             _DUP_GUEST,
         )
+        # Identity planting (probabilistic duplicates, traps) draws from its own stream.
+        irng = self.rng(_S_IDENTITY)
+        taken = is_primary.copy()
+        taken[secondary] = True
+        plan = _plan_identities(irng, persona, taken)
+        persona[plan.prob_secondary] = persona[plan.prob_primary]
+        is_primary[plan.prob_primary] = True
+        primary = np.concatenate([primary, plan.prob_primary])
+        secondary = np.concatenate([secondary, plan.prob_secondary])
+        dup_type = np.concatenate([dup_type, np.full(plan.prob_primary.size, _DUP_PROBABILISTIC)])
+        self.trap, self.leader, self.trap_slot = plan.trap, plan.leader, plan.slot
+        follower = plan.slot > 0
         self.persona = persona
         self.person = np.arange(n)
         self.person[secondary] = primary
@@ -83,8 +111,15 @@ class _CustomerTables:
             values[secondary] = values[primary]
             return values
 
+        def copy_to_followers(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            """Trap members take the value of their group's first member."""
+            values[mask] = values[self.leader[mask]]
+            return values
+
         geo = self.geo
-        self.country = copy_to_secondary(rng.choice(len(COUNTRIES), size=n, p=geo.weights))
+        self.country = copy_to_followers(
+            copy_to_secondary(rng.choice(len(COUNTRIES), size=n, p=geo.weights)), follower
+        )
         self.currency = geo.currency_of[self.country]
         self.sex = copy_to_secondary(rng.choice(3, size=n, p=[0.5, 0.48, 0.02]))
         name_sex = np.where(self.sex == 2, rng.integers(0, 2, n), self.sex)
@@ -99,15 +134,27 @@ class _CustomerTables:
             last_offsets[group] + (rng.random(n) * last_sizes[group]).astype(np.int64)
         )
         _, city_offsets, city_sizes = geo.cities
-        self.city = copy_to_secondary(
-            city_offsets[self.country] + (rng.random(n) * city_sizes[self.country]).astype(np.int64)
+        self.city = copy_to_followers(
+            copy_to_secondary(
+                city_offsets[self.country]
+                + (rng.random(n) * city_sizes[self.country]).astype(np.int64)
+            ),
+            follower,
         )
+        self.trap_names(irng, copy_to_followers)
         self.home_store = copy_to_secondary(rng.integers(0, geo.stores_per_country, n))
         self.is_b2b = self.is_person & (rng.random(n) < _persona_array("b2b_prob")[persona])
+        self.is_b2b |= self.trap == _TRAP_COMPANY
         guest_draw = rng.random(n) < _persona_array("guest_prob")[persona]
-        self.is_guest = (self.is_person & guest_draw & ~self.is_b2b & ~is_primary) | (
+        in_trap = self.trap != _TRAP_NONE
+        self.is_guest = (self.is_person & guest_draw & ~self.is_b2b & ~is_primary & ~in_trap) | (
             self.is_secondary & (self.dup_kind == _DUP_GUEST)
         )
+        typo_share = np.where(
+            self.dup_kind == _DUP_PROBABILISTIC, PROBABILISTIC_TYPO_SHARE, NAME_TYPO_SHARE
+        )
+        self.name_typo = self.is_secondary & (irng.random(n) < typo_share)
+        self.typo_in_first = irng.random(n) < 0.5
         card_draw = rng.random(n) < _persona_array("card_prob")[persona]
         self.person_has_card = self.is_person & card_draw & ~self.is_guest
         self.has_card = self.person_has_card | (self.is_secondary & (self.dup_kind == _DUP_STORE))
@@ -163,7 +210,7 @@ class _CustomerTables:
         base, rate = _persona_array("orders").T
         n_orders = (base[persona] + rng.poisson(rate[persona] * years)).astype(np.int64)
         n_orders = np.where(persona == _P["new_customer"], np.minimum(n_orders, 3), n_orders)
-        guest_dup = is_primary & (self.dup_kind == _DUP_GUEST)
+        guest_dup = is_primary & np.isin(self.dup_kind, [_DUP_GUEST, _DUP_PROBABILISTIC])
         n_orders = np.where(guest_dup, np.maximum(n_orders, 2), n_orders)
         base, rate = _persona_array("store").T
         n_store = np.where(
@@ -216,8 +263,9 @@ class _CustomerTables:
         # Shop orders.
         person, rank, secs = self.events(self.n_orders, "orders")
         account = person.copy()
+        # Guest duplicates and probabilistic ones take over some of their person's orders.
         to_guest = (
-            (self.dup_kind[person] == _DUP_GUEST)
+            np.isin(self.dup_kind[person], [_DUP_GUEST, _DUP_PROBABILISTIC])
             & ~self.is_secondary[person]
             & (rank >= 1)
             & ((rng.random(person.size) < 0.35) | (rank == self.guest_pick[person]))
@@ -287,36 +335,59 @@ class _CustomerTables:
 
     def customers(self) -> pa.Table:
         rng = self.rng(_S_CUSTOMERS)
+        irng = self.rng(_S_ADDRESSES)  # identity columns, so that the others keep their draws
         n, geo = self.n, self.geo
         person_number = self.numbers[self.person]
         first_names, _, _ = geo.first_names
         last_names, _, _ = geo.last_names
-        first = first_names.take(pa.array(self.first_name))
-        last = last_names.take(pa.array(self.last_name))
+        first = _misspelt(irng, first_names, self.first_name, self.name_typo & self.typo_in_first)
+        last = _misspelt(irng, last_names, self.last_name, self.name_typo & ~self.typo_in_first)
+        in_trap = self.trap != _TRAP_NONE
+        family = self.trap == _TRAP_FAMILY
+        prob_pair = self.dup_kind == _DUP_PROBABILISTIC
+        prob_secondary = self.is_secondary & prob_pair
+        namesake_follower = (self.trap == _TRAP_NAMESAKE) & (self.trap_slot > 0)
         # Email: unique per person, messy case and whitespace, still valid after trim+lower.
+        first_ascii = geo.first_names_ascii.take(pa.array(self.first_name))
+        last_ascii = geo.last_names_ascii.take(pa.array(self.last_name))
+        number_text = pc.cast(pa.array(person_number), pa.string())
+        domain = rng.integers(0, len(_EMAIL_DOMAINS), n)
         clean_email = pc.binary_join_element_wise(
-            geo.first_names_ascii.take(pa.array(self.first_name)),
+            first_ascii, ".", last_ascii, number_text, "@", _pick(_EMAIL_DOMAINS, domain), ""
+        )
+        # A probabilistic duplicate registered with another address of its own: initial,
+        # last name and number in another order, at another domain.
+        other_domain = (domain[self.person] + irng.integers(1, len(_EMAIL_DOMAINS), n)) % len(
+            _EMAIL_DOMAINS
+        )
+        other_email = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(first_ascii, 0, 1),
+            last_ascii,
             ".",
-            geo.last_names_ascii.take(pa.array(self.last_name)),
-            pc.cast(pa.array(person_number), pa.string()),
+            number_text,
             "@",
-            _choice(rng, _EMAIL_DOMAINS, n),
+            _pick(_EMAIL_DOMAINS, other_domain),
             "",
         )
+        clean_email = pc.if_else(pa.array(prob_secondary), other_email, clean_email)
         mess = rng.random(n)
-        email = pc.if_else(
-            pa.array(mess < 0.85),
-            clean_email,
-            pc.if_else(
-                pa.array(mess < 0.92),
-                pc.utf8_upper(clean_email),
+
+        def messy(clean: pa.Array) -> pa.Array:
+            return pc.if_else(
+                pa.array(mess < 0.85),
+                clean,
                 pc.if_else(
-                    pa.array(mess < 0.96),
-                    pc.utf8_capitalize(clean_email),
-                    pc.binary_join_element_wise(" ", clean_email, "  ", ""),
+                    pa.array(mess < 0.92),
+                    pc.utf8_upper(clean),
+                    pc.if_else(
+                        pa.array(mess < 0.96),
+                        pc.utf8_capitalize(clean),
+                        pc.binary_join_element_wise(" ", clean, "  ", ""),
+                    ),
                 ),
-            ),
-        )
+            )
+
+        email = messy(clean_email)
         guest_secondary = self.is_secondary & (self.dup_kind == _DUP_GUEST)
         # The guest account repeats its person's address in another spelling.
         person_index = pa.array(self.person)
@@ -337,10 +408,14 @@ class _CustomerTables:
         no_email = (self.persona == _P["store_only"]) & (rng.random(n) < 0.3) | (
             self.is_secondary & (self.dup_kind == _DUP_STORE)
         )
-        email = _nulls_where(email, no_email & ~guest_secondary)
-        # Phone: unique digits per person, many formats; duplicates keep the digits.
+        email = _nulls_where(email, no_email & ~guest_secondary & ~in_trap)
+        # Phone: unique digits per person, many formats; duplicates keep the digits, and a
+        # household shares one number, each member spelling it another way.
+        phone_owner = np.where(family, self.leader, self.person)
         national = pc.cast(
-            pa.array(1_000_000_000 + _scramble(person_number, 9_000_000_000, 1_234_567)),
+            pa.array(
+                1_000_000_000 + _scramble(self.numbers[phone_owner], 9_000_000_000, 1_234_567)
+            ),
             pa.string(),
         )
         prefix = geo.phone_prefixes.take(pa.array(self.country))
@@ -361,14 +436,26 @@ class _CustomerTables:
         store_secondary = self.is_secondary & (self.dup_kind == _DUP_STORE)
         shift = rng.integers(1, len(formats), n)
         style = np.where(store_secondary, (style[self.person] + shift) % len(formats), style)
+        style = np.where(family, (style[self.leader] + self.trap_slot) % len(formats), style)
         phone = pc.choose(pa.array(style), *formats)
         no_phone = np.where(self.is_guest, rng.random(n) < 0.7, rng.random(n) < 0.35)
         needs_phone = (self.dup_kind == _DUP_STORE) & (self.is_person | store_secondary)
-        phone = _nulls_where(phone, no_phone & ~needs_phone)
-        # Birth date, gender, address.
-        age_days = rng.integers(18 * 365, 85 * 365, n)
+        phone = _nulls_where(phone, (no_phone & ~needs_phone & ~in_trap) | prob_secondary)
+        # Birth date (a person's, on every account), gender, address. Members of a household
+        # and namesakes are born on different days.
+        age_days = rng.integers(18 * 365, 85 * 365, n)[self.person]
+        if family.any():
+            age_days[family] = _distinct_within_groups(age_days[family], self.leader[family])
+        span = 67 * 365
+        leader_age = age_days[self.leader[namesake_follower]] - 18 * 365
+        age_days[namesake_follower] = (
+            18 * 365 + (leader_age + irng.integers(1, span, leader_age.size)) % span
+        )
         birth = (np.datetime64(self.config.end_date, "D") - age_days).astype(str)
-        birth_date = _nulls_where(pa.array(birth), self.is_guest | (rng.random(n) < 0.25))
+        known = in_trap | prob_pair  # what traps and probabilistic matches are about
+        birth_date = _nulls_where(
+            pa.array(birth), (self.is_guest | (rng.random(n) < 0.25)) & ~known
+        )
         gender_values, gender_offsets, gender_sizes = _flatten(_GENDER_SPELLINGS)
         gender_index = gender_offsets[self.sex] + (rng.random(n) * gender_sizes[self.sex]).astype(
             np.int64
@@ -386,7 +473,7 @@ class _CustomerTables:
         )
         cities, _, _ = geo.cities
         region = _nulls_where(geo.regions.take(pa.array(self.city)), rng.random(n) < 0.1)
-        city = _nulls_where(cities.take(pa.array(self.city)), rng.random(n) < 0.05)
+        city = _nulls_where(cities.take(pa.array(self.city)), (rng.random(n) < 0.05) & ~known)
         postcode = pa.nulls(n, pa.string())
         for city_index, template in enumerate(geo.postcode_templates):
             rows = np.flatnonzero(self.city == city_index)
@@ -396,7 +483,15 @@ class _CustomerTables:
                 postcode = pc.replace_with_mask(
                     postcode, pa.array(mask), _fill_template(rng, template, rows.size)
                 )
+        # A person's postcode on every account (a household's too); a namesake lives
+        # elsewhere in the same city.
+        home = np.where(family, self.leader, self.person)
+        postcode = postcode.take(pa.array(home))
+        if namesake_follower.any():
+            moved = _other_digit(postcode.take(pa.array(self.leader[namesake_follower])), irng)
+            postcode = pc.replace_with_mask(postcode, pa.array(namesake_follower), moved)
         postcode = _nulls_where(postcode, self.is_guest & (rng.random(n) < 0.5))
+        address_line1, address_line2 = self.addresses(irng, home, namesake_follower)
         locales, locale_offsets, locale_sizes = geo.locales
         locale = locales.take(
             pa.array(
@@ -410,13 +505,30 @@ class _CustomerTables:
             _ids("LC", _scramble(self.numbers, 10_000_000_000, 987_654_321), 10), ~self.has_card
         )
         industry = _choice(rng, _INDUSTRIES, n)
+        word = _choice(rng, _COMPANY_WORDS, n)
         company = pc.binary_join_element_wise(
-            last,
-            _choice(rng, _COMPANY_WORDS, n),
-            geo.company_suffixes.take(pa.array(self.country)),
-            " ",
+            last, word, geo.company_suffixes.take(pa.array(self.country)), " "
         )
         size = np.clip(rng.lognormal(3.0, 1.5, n), 1, 20_000).astype(np.int64)
+        colleague = self.trap == _TRAP_COMPANY
+        if colleague.any():
+            # Colleagues work for their group's first member's company and share its
+            # general address, info@<company domain>.
+            leader = pa.array(self.leader)
+            company = pc.if_else(pa.array(colleague), company.take(leader), company)
+            industry = pc.if_else(pa.array(colleague), industry.take(leader), industry)
+            size = np.where(colleague, size[self.leader], size)
+            info = pc.binary_join_element_wise(
+                "info@",
+                last_ascii.take(leader),
+                "-",
+                pc.utf8_lower(word).take(leader),
+                "-",
+                pc.cast(pa.array(self.numbers[self.leader]), pa.string()),
+                ".example.com",
+                "",
+            )
+            email = pc.if_else(pa.array(colleague), messy(info), email)
         return pa.table(
             {
                 "customer_id": self.customer_ids(),
@@ -430,8 +542,8 @@ class _CustomerTables:
                 "region": region,
                 "city": city,
                 "postcode": postcode,
-                "address_line1": pa.nulls(n, pa.string()),
-                "address_line2": pa.nulls(n, pa.string()),
+                "address_line1": address_line1,
+                "address_line2": address_line2,
                 "locale": locale,
                 "signed_up_at": signed_up_at,
                 "is_guest": _pick(("false", "true"), self.is_guest.astype(np.int64)),
@@ -441,3 +553,66 @@ class _CustomerTables:
                 "company_size": _nulls_where(pc.cast(pa.array(size), pa.string()), ~self.is_b2b),
             }
         )
+
+    def addresses(
+        self, rng: np.random.Generator, home: np.ndarray, namesake_follower: np.ndarray
+    ) -> tuple[pa.Array, pa.Array]:
+        """Return address lines 1 and 2 of every account.
+
+        Street and house number, sometimes a second line: the person's on every account
+        (the household's for a family), now and then spelt differently on a second account.
+        """
+        n, geo = self.n, self.geo
+        group = geo.name_group[self.country]
+        streets, street_offsets, street_sizes = geo.streets
+        street = (rng.random(n) * street_sizes[group]).astype(np.int64)
+        house = rng.integers(1, 120, n)
+        letter = rng.random(n) < 0.05
+        line2_kind = rng.choice(
+            len(_ADDRESS_LINE2) + 1, size=n, p=[0.88, 0.04, 0.03, 0.02, 0.01, 0.02]
+        )
+        line2_number = rng.integers(1, 25, n)
+        last_names, last_offsets, last_sizes = geo.last_names
+        care_of = last_offsets[group] + (rng.random(n) * last_sizes[group]).astype(np.int64)
+        variant = rng.choice(4, size=n, p=[0.45, 0.3, 0.15, 0.1])
+        missing = self.is_guest & self.is_person & (rng.random(n) < 0.3)
+        other_street = (street + rng.integers(1, street_sizes[group])) % street_sizes[group]
+        street, house, letter = street[home], house[home], letter[home]
+        line2_kind, line2_number, care_of = line2_kind[home], line2_number[home], care_of[home]
+        # A namesake lives in another street of the same city.
+        street = np.where(namesake_follower, other_street[self.leader], street)
+        street = pa.array(street_offsets[group] + street)
+        number = pc.cast(pa.array(house), pa.string())
+        number = pc.if_else(pa.array(letter), pc.binary_join_element_wise(number, "a", ""), number)
+        number_first = pa.array(geo.number_first[group])
+
+        def line(names: pa.Array) -> pa.Array:
+            name = names.take(street)
+            return pc.if_else(
+                number_first,
+                pc.binary_join_element_wise(number, name, " "),
+                pc.binary_join_element_wise(name, number, " "),
+            )
+
+        full, short = line(streets), line(geo.streets_short)
+        upper = pc.utf8_upper(full)
+        short = pc.if_else(pc.equal(short, full), upper, short)
+        spaced = pc.replace_substring(full, " ", "  ", max_replacements=1)
+        # Second accounts: abbreviated, upper case or spaced; probabilistic duplicates are
+        # never abbreviated (they are hard enough to find).
+        variant = np.where(self.is_secondary, variant, 0)
+        variant = np.where((self.dup_kind == _DUP_PROBABILISTIC) & (variant == 1), 0, variant)
+        line1 = pc.choose(pa.array(variant), full, short, upper, spaced)
+        numbered = pc.cast(pa.array(line2_number), pa.string())
+        care_of_name = last_names.take(pa.array(care_of))
+        line2 = pc.choose(
+            pa.array(line2_kind),
+            pa.nulls(n, pa.string()),
+            *(
+                pc.binary_join_element_wise(
+                    prefix, care_of_name if prefix == "c/o" else numbered, " "
+                )
+                for prefix in _ADDRESS_LINE2
+            ),
+        )
+        return _nulls_where(line1, missing), _nulls_where(line2, missing)

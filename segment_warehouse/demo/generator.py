@@ -9,6 +9,9 @@ read to ``<out>/ground_truth/``:
   person behind it (duplicate identities share a ``person_id``).
 * ``bad_rows.parquet``: every contract-breaking row planted on purpose, with its table,
   primary key and reason code. Each planted row has exactly one defect and clean parents.
+* ``identity.parquet``: every source record (account, loyalty card seen at the till, web
+  device) with the real person behind it, the duplicate planted on it and the look-alike
+  trap it belongs to (see :mod:`segment_warehouse.demo.identity`).
 
 Customers are generated in fixed-size chunks (:data:`CHUNK_SIZE`), each from its own
 random stream derived from ``(seed, chunk index, stream)``; everything inside a chunk is
@@ -39,6 +42,7 @@ from segment_warehouse.demo.columns import _ids, _rng
 from segment_warehouse.demo.customers import _CustomerTables
 from segment_warehouse.demo.defects import _plant
 from segment_warehouse.demo.feedback import _FeedbackTables
+from segment_warehouse.demo.identity import _IdentityTables
 from segment_warehouse.demo.orders import _OrderTables
 from segment_warehouse.demo.personas import (
     _S_PLANT,
@@ -46,6 +50,7 @@ from segment_warehouse.demo.personas import (
     CHUNK_SIZE,
     FORMATS,
     ID_SPACE,
+    IDENTITY_SCHEMA,
     LABEL_SCHEMA,
     TABLE_COLUMNS,
     TABLES,
@@ -115,6 +120,7 @@ class ChunkResult:
     tables: dict[str, pa.Table]
     labels: pa.Table
     bad_rows: list[pa.Table] = field(default_factory=list)
+    identity: list[pa.Table] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------
@@ -122,7 +128,9 @@ class ChunkResult:
 # ---------------------------------------------------------------------------------------
 
 
-class _Chunk(_CustomerTables, _OrderTables, _FeedbackTables, _StoreTables, _WebTables):
+class _Chunk(
+    _CustomerTables, _OrderTables, _FeedbackTables, _StoreTables, _WebTables, _IdentityTables
+):
     """Builds every table for the customers of one chunk; arrays are indexed by account."""
 
     def __init__(self, ctx: _Context, index: int) -> None:
@@ -176,8 +184,10 @@ class _Chunk(_CustomerTables, _OrderTables, _FeedbackTables, _StoreTables, _WebT
         # include the cascade (children of a broken parent), which the warehouse drops too.
         q_customer = np.zeros(self.n, dtype=bool)
         if "customers" in written:
-            # Duplicate identities stay clean so that they remain recognisable.
-            q_customer = plant("customers", self.customers(), self.dup_kind > 0)
+            # Duplicate identities and traps stay clean so that they remain recognisable.
+            identity_planted = (self.dup_kind > 0) | (self.trap > 0)
+            q_customer = plant("customers", self.customers(), identity_planted)
+            result.identity.append(self.shop_truth())
         by_customer = quarantined([(q_customer, self.o_account)])
         q_order = by_customer.copy()
         if "orders" in written:
@@ -192,10 +202,12 @@ class _Chunk(_CustomerTables, _OrderTables, _FeedbackTables, _StoreTables, _WebT
         if "store_transactions" in written:
             table, account = self.store_transactions()
             plant("store_transactions", table, quarantined([(q_customer, account)]))
+            result.identity.append(self.card_truth)
         if "web_sessions" in written:
             table, account, order = self.web_sessions()
             blocked = quarantined([(q_customer, account), (q_order, order)])
             plant("web_sessions", table, blocked)
+            result.identity.append(self.device_truth)
         if "consents" in written:
             table, account = self.consents()
             plant("consents", table, quarantined([(q_customer, account)]))
@@ -282,7 +294,8 @@ def generate(
     """Generate the demo data set and return the number of rows written per raw table.
 
     Writes ``out_dir/raw/<table>.<fmt>`` for the chosen tables (all by default) and
-    ``out_dir/ground_truth/{customer_labels,bad_rows}.parquet``, replacing existing files.
+    ``out_dir/ground_truth/{customer_labels,bad_rows,identity}.parquet``, replacing existing
+    files.
     The data depends only on the arguments, never on ``threads`` or the machine.
     """
     if fmt not in FORMATS:
@@ -311,6 +324,7 @@ def generate(
         writers[name] = _Writer(raw_dir / f"{name}.{fmt}", _raw_schema(name), fmt)
     labels = _Writer(truth_dir / "customer_labels.parquet", LABEL_SCHEMA, "parquet")
     bad_rows = _Writer(truth_dir / "bad_rows.parquet", BAD_ROW_SCHEMA, "parquet")
+    identity = _Writer(truth_dir / "identity.parquet", IDENTITY_SCHEMA, "parquet")
     try:
         if "products" in writers:
             eligible = ctx.catalogue.unsold
@@ -330,10 +344,11 @@ def generate(
                 previous = [io.submit(writers[n].write, t) for n, t in result.tables.items()]
                 previous.append(io.submit(labels.write, result.labels))
                 previous.append(io.submit(bad_rows.write_all, result.bad_rows))
+                previous.append(io.submit(identity.write_all, result.identity))
             for future in previous:
                 future.result()
     finally:
-        for writer in (*writers.values(), labels, bad_rows):
+        for writer in (*writers.values(), labels, bad_rows, identity):
             writer.close()
     return {name: writer.rows for name, writer in writers.items()}
 
@@ -351,7 +366,8 @@ def _parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
         prog=prog,
         description=(
             "Generate deterministic, realistic raw demo data (shop, pos, web, crm sources) "
-            "plus ground truth (customer personas, planted bad rows)."
+            "plus ground truth (customer personas, planted bad rows, the person behind "
+            "every source record)."
         ),
     )
     parser.add_argument(

@@ -26,7 +26,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "customers": (
         "customer_id", "email", "phone", "first_name", "last_name", "birth_date", "gender",
-        "country", "region", "city", "postcode", "address_line1", "address_line2", "locale", "signed_up_at", "is_guest",
+        "country", "region", "city", "postcode", "address_line1", "address_line2", "locale",
+        "signed_up_at", "is_guest",
         "loyalty_card_id", "company_name", "company_industry", "company_size",
     ),
     "orders": (
@@ -76,6 +77,17 @@ LABEL_SCHEMA = pa.schema(
 BAD_ROW_SCHEMA = pa.schema(
     [("table_name", pa.string()), ("primary_key", pa.string()), ("reason", pa.string())]
 )
+#: One row per source record of the raw tables: the real person behind it and what was
+#: planted on it (see docs/demo-data.md).
+IDENTITY_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("source_customer_id", pa.string()),
+        ("person_id", pa.string()),
+        ("planted", pa.string()),
+        ("trap", pa.string()),
+    ]
+)
 
 SECONDS_PER_DAY = 86_400
 #: Churned customers bought nothing during this many days before the end date.
@@ -83,7 +95,7 @@ CHURN_QUIET_DAYS = 215
 
 # Random streams inside a chunk: independent, so skipping a table changes nothing else.
 (_S_PEOPLE, _S_LINES, _S_STORE, _S_SESSIONS, _S_CONSENTS, _S_FEEDBACK, _S_RETURNS,
- _S_CUSTOMERS) = range(8)  # fmt: skip
+ _S_CUSTOMERS, _S_IDENTITY, _S_ADDRESSES, _S_CARD_ONLY) = range(11)  # fmt: skip
 _S_PLANT = 100  # + table index
 
 # ---------------------------------------------------------------------------------------
@@ -160,7 +172,7 @@ _DUP_PERSONAS = [
         "store_only",
     )
 ]  # fmt: skip
-_DUP_NONE, _DUP_GUEST, _DUP_STORE = 0, 1, 2
+_DUP_NONE, _DUP_GUEST, _DUP_STORE, _DUP_PROBABILISTIC = 0, 1, 2, 3
 #: Share of long-standing customers (first purchase in the first two months of the window).
 EXISTING_SHARE = 0.4
 _EXISTING_PERSONAS = [

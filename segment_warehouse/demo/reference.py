@@ -144,6 +144,47 @@ _NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     ),
 }  # fmt: skip
 
+#: Street names per name group, and whether the house number comes first ("12 High Street").
+_STREETS: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "de": (False, ("Hauptstraße", "Bahnhofstraße", "Gartenstraße", "Schillerstraße",
+                   "Goethestraße", "Lindenstraße", "Bergstraße", "Kirchstraße", "Waldstraße",
+                   "Mozartstraße", "Schulstraße", "Am Markt", "Rosenweg", "Birkenweg")),
+    "en": (True, ("High Street", "Station Road", "Church Street", "Park Road", "Victoria Road",
+                  "Green Lane", "Manor Road", "Kings Road", "Queen Street", "Mill Lane",
+                  "New Street", "London Road")),
+    "fr": (True, ("rue de la Paix", "rue Victor Hugo", "avenue Jean Jaurès",
+                  "boulevard Voltaire", "rue du Moulin", "rue de l'Église",
+                  "avenue de la République", "rue Pasteur", "place de la Mairie",
+                  "rue des Lilas")),
+    "nl": (False, ("Kerkstraat", "Dorpsstraat", "Molenweg", "Stationsweg", "Schoolstraat",
+                   "Nieuwstraat", "Julianalaan", "Beatrixstraat", "Marktplein", "Lindelaan")),
+    "nordic": (False, ("Storgatan", "Kyrkogatan", "Drottninggatan", "Skolevej", "Storgata",
+                       "Kirkegata", "Parkvej", "Strandvejen", "Nygatan", "Søndergade")),
+    "pl": (False, ("ul. Długa", "ul. Polna", "ul. Leśna", "ul. Słoneczna", "ul. Krótka",
+                   "ul. Szkolna", "ul. Ogrodowa", "ul. Lipowa", "ul. Kościelna")),
+    "es": (False, ("Calle Mayor", "Calle Real", "Avenida de la Constitución", "Calle del Sol",
+                   "Plaza de España", "Calle Nueva", "Avenida de Andalucía")),
+    "it": (False, ("Via Roma", "Via Garibaldi", "Corso Italia", "Via Dante", "Via Mazzini",
+                   "Piazza Cavour", "Via Verdi", "Viale Europa")),
+}  # fmt: skip
+#: Abbreviations a second record of a person may use ("Hauptstr." for "Hauptstraße").
+_STREET_ABBREVIATIONS = (
+    ("straße", "str."), ("Street", "St"), ("Road", "Rd"), ("Lane", "Ln"), ("avenue", "av."),
+    ("boulevard", "bd"), ("place", "pl."), ("straat", "str."), ("laan", "ln"),
+    ("weg", "wg."), ("gatan", "g."), ("gata", "g."), ("vej", "v."), ("ul. ", "ulica "),
+    ("Calle ", "C/ "), ("Avenida", "Avda."), ("Plaza", "Pl."), ("Viale", "V.le"),
+    ("Via ", "V. "), ("Corso", "C.so"), ("Piazza", "P.za"),
+)  # fmt: skip
+#: The second address line of a few people: a flat number, or care of someone (last name).
+_ADDRESS_LINE2 = ("Apt", "Flat", "Unit", "Floor", "c/o")
+
+
+def _abbreviated(street: str) -> str:
+    for full, short in _STREET_ABBREVIATIONS:
+        street = street.replace(full, short)
+    return street
+
+
 _EMAIL_FOLD = str.maketrans(
     {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e", "ê": "e", "á": "a",
      "í": "i", "ó": "o", "ú": "u", "ñ": "n", "ł": "l", "ś": "s", "ć": "c", "ż": "z", "ź": "z",
@@ -333,6 +374,11 @@ class _Geography:
         self.cities = _flatten([[city for _, city, _ in c.cities] for c in COUNTRIES])
         self.regions = pa.array([r for c in COUNTRIES for r, _, _ in c.cities], pa.string())
         self.postcode_templates = [t for c in COUNTRIES for _, _, t in c.cities]
+        self.streets = _flatten([_STREETS[g][1] for g in groups])
+        self.streets_short = pa.array(
+            [_abbreviated(v) for v in self.streets[0].to_pylist()], pa.string()
+        )
+        self.number_first = np.array([_STREETS[g][0] for g in groups])
         self.phone_prefixes = pa.array([c.phone_prefix for c in COUNTRIES], pa.string())
         self.company_suffixes = pa.array([c.company_suffix for c in COUNTRIES], pa.string())
         self.stores_per_country = 6

@@ -14,7 +14,14 @@ from segment_warehouse.demo.columns import (
     _styles,
     _timestamps,
 )
-from segment_warehouse.demo.personas import _P, _S_SESSIONS, ID_SPACE, SECONDS_PER_DAY
+from segment_warehouse.demo.identity import _web_number
+from segment_warehouse.demo.personas import (
+    _DUP_PROBABILISTIC,
+    _P,
+    _S_SESSIONS,
+    ID_SPACE,
+    SECONDS_PER_DAY,
+)
 from segment_warehouse.demo.reference import (
     _TRAFFIC_SOURCES,
     _TRAFFIC_WEIGHTS,
@@ -79,13 +86,17 @@ class _WebTables:
         n = secs.size
         # Devices: a person's phone, computer and tablet each keep one anonymous id and
         # one operating system / browser.
+        # A probabilistic duplicate account uses devices of its own, so that no web login
+        # links it to its person.
+        own_devices = self.is_secondary[account] & (self.dup_kind[account] == _DUP_PROBABILISTIC)
+        device_owner = np.where(own_devices, account, person)
         device_number = np.concatenate(
             [
-                self.numbers[person] * 4 + device[:n_identified],
+                self.numbers[device_owner] * 4 + device[:n_identified],
                 10**11 + self.index * ID_SPACE + np.arange(anonymous),
             ]
         )
-        anon_id = _ids("ck_", _scramble(device_number, 10**12, 31_337), 12)
+        anon_id = _ids("ck_", _web_number(device_number), 12)
         h = _scramble(device_number, 1000, 7)
         device_types = ("mobile", "desktop", "tablet")
         mobile_os = np.where(h % 100 < 55, 0, 1)  # iOS, Android
@@ -110,6 +121,13 @@ class _WebTables:
         session_account = np.concatenate([np.where(logged_in, account, -1), np.full(anonymous, -1)])
         session_order = np.concatenate(
             [np.where(converting[:n_identified], order, -1), np.full(anonymous, -1)]
+        )
+        self.device_truth = self.web_truth(
+            device_owner,
+            device[:n_identified],
+            secs[:n_identified],
+            session_account[:n_identified] >= 0,
+            device_number[n_identified:],
         )
         customer_id = _nulls_where(
             self.customer_ids().take(pa.array(np.maximum(session_account, 0))),

@@ -56,7 +56,7 @@ def _connect(out: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
             else f"read_csv('{path}', header = true, all_varchar = true)"
         )
         con.execute(f"create view {table} as select * from {reader}")
-    for name in ("customer_labels", "bad_rows"):
+    for name in ("customer_labels", "bad_rows", "identity"):
         path = out / "ground_truth" / f"{name}.parquet"
         con.execute(f"create view {name} as select * from read_parquet('{path}')")
     for view, seed in (("rates", "currency_rates"), ("countries", "country_codes")):
@@ -174,6 +174,7 @@ def test_columns_match_the_sources_yaml(dataset: Path) -> None:
     assert sorted(p.name for p in (dataset / "ground_truth").iterdir()) == [
         "bad_rows.parquet",
         "customer_labels.parquet",
+        "identity.parquet",
     ]
     labels = pq.read_schema(dataset / "ground_truth" / "customer_labels.parquet").names
     assert labels == [
@@ -182,6 +183,8 @@ def test_columns_match_the_sources_yaml(dataset: Path) -> None:
     ]  # fmt: skip
     bad = pq.read_schema(dataset / "ground_truth" / "bad_rows.parquet").names
     assert bad == ["table_name", "primary_key", "reason"]
+    identity = pq.read_schema(dataset / "ground_truth" / "identity.parquet").names
+    assert identity == ["source", "source_customer_id", "person_id", "planted", "trap"]
 
 
 def test_same_arguments_give_identical_data(dataset: Path, tmp_path: Path) -> None:
@@ -572,7 +575,9 @@ def test_duplicate_identities_share_email_or_phone(dataset: Path) -> None:
                      or c.loyalty_card_id in (select loyalty_card_id from store_transactions))
         from customer_labels as l
         join (select distinct * from customers) as c using (customer_id)
-        where l.is_duplicate_identity
+        where l.is_duplicate_identity and l.person_id not in (
+            select person_id from identity where planted = 'probabilistic_only'
+        )
         group by 1
         """,
     )
@@ -588,3 +593,306 @@ def test_duplicate_identities_share_email_or_phone(dataset: Path) -> None:
         on b.table_name = 'customers' and b.primary_key = l.customer_id
         where l.is_duplicate_identity"""
     assert _value(con, planted) == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Identity resolution truth
+# ---------------------------------------------------------------------------------------
+
+IDENTITY_ARGS = {"customers": 5_000, "seed": 11, "bad_row_share": 0.01}
+#: A record of the identity truth with its customer account's columns (shop records only).
+SHOP_RECORDS = """(
+    select i.person_id, i.planted, i.trap, c.*,
+        regexp_replace(c.phone, '[^0-9]', '', 'g') as phone_digits,
+        lower(trim(c.email)) as email_normalised
+    from identity as i
+    join (select distinct * from customers where customer_id is not null) as c
+        on i.source = 'shop' and i.source_customer_id = c.customer_id
+)"""
+
+
+@pytest.fixture(scope="module")
+def identity_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("identity")
+    generate(out, **IDENTITY_ARGS)
+    return out
+
+
+def test_identity_truth_has_one_row_per_raw_record(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    repeated = "select count(*) - count(distinct (source, source_customer_id)) from identity"
+    assert _value(con, repeated) == 0
+    assert _value(con, "select count(*) from identity where person_id is null") == 0
+    records = {
+        "shop": "select distinct customer_id from customers where customer_id is not null",
+        "pos": """select distinct loyalty_card_id from store_transactions
+            where loyalty_card_id is not null""",
+        "web": "select distinct anonymous_id from web_sessions where anonymous_id is not null",
+    }
+    for source, raw in records.items():
+        truth = f"select source_customer_id from identity where source = '{source}'"
+        assert _value(con, f"select count(*) from ({raw})") > 1_000, source
+        assert _value(con, f"select count(*) from (({raw}) except ({truth}))") == 0, source
+        assert _value(con, f"select count(*) from (({truth}) except ({raw}))") == 0, source
+    # accounts: the person of customer_labels
+    wrong_accounts = """select count(*) from identity i join customer_labels l
+        on i.source = 'shop' and i.source_customer_id = l.customer_id
+        where i.person_id <> l.person_id"""
+    assert _value(con, wrong_accounts) == 0
+    # a card listed on an account, and a card shown with a customer id, is that person's
+    card_persons = """
+        select c.loyalty_card_id as card, i.person_id from customers c
+        join identity i on i.source = 'shop' and i.source_customer_id = c.customer_id
+        where c.loyalty_card_id is not null
+        union
+        select s.loyalty_card_id, l.person_id from store_transactions s
+        join customer_labels l using (customer_id)
+        where s.loyalty_card_id is not null"""
+    wrong_cards = f"""select count(*) from ({card_persons}) k join identity i
+        on i.source = 'pos' and i.source_customer_id = k.card where i.person_id <> k.person_id"""
+    assert _value(con, wrong_cards) == 0
+    # a device logged in as an account is that account's person's
+    wrong_devices = """select count(*) from web_sessions w
+        join customer_labels l using (customer_id)
+        join identity i on i.source = 'web' and i.source_customer_id = w.anonymous_id
+        where i.person_id <> l.person_id"""
+    assert _value(con, wrong_devices) == 0
+    # visitors who never log in on a device nobody owns are people of their own
+    visitors = _rows(
+        con,
+        """select count(*), count(distinct person_id), bool_and(person_id like 'V%')
+           from identity where planted = 'anonymous_visitor'""",
+    )[0]
+    assert visitors[0] > 1_000 and visitors[0] == visitors[1] and visitors[2]
+    shared = """select count(*) from identity where planted = 'anonymous_visitor'
+        and person_id in (select person_id from identity group by 1 having count(*) > 1)"""
+    assert _value(con, shared) == 0
+    logged_in = """select count(*) from identity i join web_sessions w
+        on i.source = 'web' and i.source_customer_id = w.anonymous_id
+        where i.planted in ('anonymous_visitor', 'never_logged_in')
+        and w.customer_id is not null"""
+    assert _value(con, logged_in) == 0
+
+
+def test_identity_planted_kinds_and_traps_are_present(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    planted = dict(_rows(con, "select planted, count(*) from identity group by 1"))
+    for kind in (
+        "guest_variant", "store_account", "name_typo", "probabilistic_only", "card_only",
+        "anonymous_then_login", "anonymous_visitor", "never_logged_in",
+    ):  # fmt: skip
+        assert planted.get(kind, 0) > 0, kind
+    persons = _value(con, "select count(distinct person_id) from customer_labels")
+    assert 0.002 < planted["probabilistic_only"] / persons < 0.008
+    traps = dict(
+        _rows(con, "select trap, count(*) from identity where trap is not null group by 1")
+    )
+    assert set(traps) == {"family_phone", "company_email", "namesake"}
+    for trap, records in traps.items():
+        assert 2 <= records < 0.01 * persons, trap
+    # traps are on accounts only, and never on planted duplicates
+    misplaced = """select count(*) from identity
+        where trap is not null and (source <> 'shop' or planted is not null)"""
+    assert _value(con, misplaced) == 0
+    # till-only sightings of account holders (card, no customer id) exist as well
+    card_only_sightings = """select count(*) from store_transactions
+        where customer_id is null and loyalty_card_id in (select loyalty_card_id from customers)"""
+    assert _value(con, card_only_sightings) > 100
+
+
+def test_family_phone_trap_is_a_household(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    households = _rows(
+        con,
+        f"""with members as (
+                select * from {SHOP_RECORDS} where trap = 'family_phone'
+            ),
+            closest_names as (
+                select a.phone_digits, min(levenshtein(lower(a.first_name), lower(b.first_name)))
+                    as distance
+                from members a join members b
+                    on a.phone_digits = b.phone_digits and a.customer_id < b.customer_id
+                group by 1
+            )
+            select phone_digits, count(*), count(distinct person_id), count(distinct phone),
+                count(distinct last_name), count(distinct address_line1),
+                count(distinct postcode), count(distinct email_normalised),
+                count(distinct birth_date), any_value(distance)
+            from members join closest_names using (phone_digits)
+            group by 1""",
+    )
+    assert households
+    for digits, members, *distinct, distance in households:
+        assert 2 <= members <= 4, digits
+        # different persons, each spelling the one number in another format, with one last
+        # name, address and postcode, their own emails and birth dates
+        assert distinct == [members, members, 1, 1, 1, members, members], digits
+        assert distance > 2, digits
+
+
+def test_company_email_trap_exceeds_the_identifier_guard(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    companies = _rows(
+        con,
+        f"""select email_normalised, count(*), count(distinct person_id),
+                count(distinct (first_name, last_name)), count(distinct company_name)
+            from {SHOP_RECORDS} where trap = 'company_email' group by 1""",
+    )
+    assert companies
+    for email, accounts, persons, names, company_names in companies:
+        assert email.startswith("info@"), email
+        assert 5 < accounts <= 12, email  # more than the default guard of 5 records
+        assert persons == names == accounts, email
+        assert company_names == 1, email
+
+
+def test_namesake_trap_differs_in_everything_but_the_name(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    pairs = _rows(
+        con,
+        f"""select first_name, last_name, city, count(*), count(distinct person_id),
+                count(distinct birth_date), count(distinct postcode),
+                count(distinct address_line1), count(distinct email_normalised),
+                count(distinct phone_digits)
+            from {SHOP_RECORDS} where trap = 'namesake' group by 1, 2, 3""",
+    )
+    assert pairs
+    for first, last, city, *counts in pairs:
+        assert city is not None
+        assert counts == [2] * 7, (first, last, city)
+
+
+def test_no_unplanted_email_or_phone_collisions(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    for column, trap in (("email_normalised", "company_email"), ("phone_digits", "family_phone")):
+        collisions = _rows(
+            con,
+            f"""select {column}, count(distinct person_id),
+                    bool_and(trap is not distinct from '{trap}')
+                from {SHOP_RECORDS} where {column} is not null
+                group by 1 having count(distinct person_id) > 1""",
+        )
+        assert collisions, column
+        assert all(planted for _, _, planted in collisions), column
+
+
+def test_duplicates_keep_the_persons_attributes(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    filled = _rows(
+        con,
+        """select avg((address_line1 is not null)::int), avg((address_line2 is not null)::int)
+           from customers""",
+    )[0]
+    assert filled[0] > 0.9 and 0.04 < filled[1] < 0.25
+    # each planted duplicate and its person's first account: same house number, birth date
+    # and city; the address now and then spelt differently
+    pairs = f"""(
+        select d.planted, d.person_id, d.customer_id,
+            d.email_normalised = p.email_normalised as same_email,
+            d.phone_digits = p.phone_digits as same_phone,
+            d.phone as duplicate_phone,
+            regexp_replace(d.address_line1, '[^0-9]', '', 'g')
+                = regexp_replace(p.address_line1, '[^0-9]', '', 'g') as same_number,
+            d.address_line1 = p.address_line1 as same_spelling,
+            d.birth_date, p.birth_date as person_birth_date,
+            d.city = p.city as same_city, d.postcode = p.postcode as same_postcode,
+            damerau_levenshtein(d.first_name, p.first_name)
+                + damerau_levenshtein(d.last_name, p.last_name) as name_edits,
+            lower(regexp_replace(d.address_line1, '\\s+', ' ', 'g'))
+                = lower(regexp_replace(p.address_line1, '\\s+', ' ', 'g')) as same_address
+        from {SHOP_RECORDS} as d
+        join {SHOP_RECORDS} as p on p.person_id = d.person_id and p.planted is null
+        where d.planted is not null
+    )"""
+    stats = dict(
+        (row[0], row[1:])
+        for row in _rows(
+            con,
+            f"""select planted, count(*), count(distinct person_id),
+                    bool_and(same_number is not false), bool_and(birth_date is null
+                        or birth_date = person_birth_date),
+                    count(*) filter (where not same_spelling),
+                    min(name_edits), max(name_edits),
+                    bool_and(same_email or same_phone)
+                from {pairs} group by 1""",
+        )
+    )
+    assert set(stats) == {"guest_variant", "store_account", "name_typo", "probabilistic_only"}
+    for planted, (records, persons, number, birth, *_rest) in stats.items():
+        assert records == persons, planted  # one planted duplicate per person
+        assert number and birth, planted
+    assert stats["guest_variant"][4] + stats["store_account"][4] > 0
+    for planted in ("guest_variant", "store_account"):
+        assert stats[planted][5:] == (0, 0, True), planted
+    assert stats["name_typo"][5:] == (1, 1, True)  # one edit, email or phone still shared
+    # probabilistic duplicates share no identifier: another email, no phone, the same
+    # birth date, city, postcode and address; names equal or one typo apart
+    probabilistic = _rows(
+        con,
+        f"""select count(*), count(*) filter (where same_email), count(duplicate_phone),
+                count(*) filter (where birth_date is null or birth_date <> person_birth_date),
+                count(*) filter (where not (same_city and same_postcode and same_address)),
+                max(name_edits), count(*) filter (where name_edits = 1)
+            from {pairs} where planted = 'probabilistic_only'""",
+    )[0]
+    assert probabilistic[0] > 10
+    assert probabilistic[1:6] == (0, 0, 0, 0, 1)
+    assert probabilistic[6] > 0
+    shared_device = f"""select count(*) from web_sessions a join web_sessions b using (anonymous_id)
+        join {pairs} d on a.customer_id = d.customer_id
+        join {SHOP_RECORDS} p on p.person_id = d.person_id and p.planted is null
+        where d.planted = 'probabilistic_only' and b.customer_id = p.customer_id"""
+    assert _value(con, shared_device) == 0
+
+
+def test_card_only_persons_exist_only_at_the_till(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    cards = _rows(
+        con,
+        """select i.source_customer_id, i.person_id, count(*), count(s.customer_id),
+                (select count(*) from identity j where j.person_id = i.person_id),
+                i.source_customer_id in (select loyalty_card_id from customers
+                                         where loyalty_card_id is not null)
+           from identity i join store_transactions s
+             on i.source = 'pos' and s.loyalty_card_id = i.source_customer_id
+           where i.planted = 'card_only' group by 1, 2""",
+    )
+    assert len(cards) > 5
+    for card, _, visits, with_customer, records, listed in cards:
+        assert visits >= 2 and with_customer == 0 and records == 1 and not listed, card
+    # every other card shown at the till is listed on an account
+    unlisted = """select count(*) from identity where source = 'pos'
+        and planted is distinct from 'card_only'
+        and source_customer_id not in (select loyalty_card_id from customers
+                                       where loyalty_card_id is not null)"""
+    assert _value(con, unlisted) == 0
+
+
+def test_anonymous_sessions_before_the_first_login(identity_dataset: Path) -> None:
+    con = _connect(identity_dataset)
+    devices = _rows(
+        con,
+        f"""with sessions as (
+                select anonymous_id, {_ts("started_at")} as started_at, customer_id
+                from web_sessions where {_ts("started_at")} is not null
+            ),
+            devices as (
+                select anonymous_id, min(started_at) as first_seen,
+                    min(started_at) filter (where customer_id is not null) as first_login
+                from sessions group by 1
+            )
+            select count(*), count(*) filter (where i.planted = 'anonymous_then_login')
+            from devices d join identity i
+                on i.source = 'web' and i.source_customer_id = d.anonymous_id
+            where d.first_seen < d.first_login""",
+    )[0]
+    assert devices[0] > 100 and devices[1] > 0.95 * devices[0]
+
+
+def test_identity_truth_is_deterministic(identity_dataset: Path, tmp_path: Path) -> None:
+    generate(tmp_path / "again", **IDENTITY_ARGS, threads=1)
+    truth = pq.read_table(identity_dataset / "ground_truth" / "identity.parquet")
+    assert truth.equals(pq.read_table(tmp_path / "again" / "ground_truth" / "identity.parquet"))
+    generate(tmp_path / "other", **{**IDENTITY_ARGS, "seed": 12})
+    other = pq.read_table(tmp_path / "other" / "ground_truth" / "identity.parquet")
+    assert not truth.equals(other)
