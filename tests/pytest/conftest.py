@@ -189,6 +189,7 @@ _LONGEST_FIRST = (
 _SHARED_GROUPS = {
     "test_dbt_end_to_end.py": "earlier_warehouse",
     "test_clv_backtest.py": "earlier_warehouse",
+    "test_identity_resolution.py": "earlier_warehouse",
 }
 
 
