@@ -100,19 +100,19 @@ class MatchResult:
 
 
 def untrained_agreement_levels(model: dict) -> list[str]:
-    """Return the comparisons whose full-agreement level lacks a trained m or u.
+    """Return the comparisons whose full-agreement level has an m or a u but not both.
 
     The first level after the null level is full agreement (same name, same birth date,
-    same address and postcode): the evidence the model rests on. splink scores a level it
-    never saw in training with a default m, which says nothing about this data.
+    same address and postcode): the evidence the model rests on. A level seen among the
+    random pairs (u) but in no EM pair (m), or the other way round, would be scored with
+    a default probability that says nothing about this data. A level seen in neither
+    cannot occur in it (no record has an address, say) and is harmless.
     """
     untrained = []
     for comparison in model["comparisons"]:
-        levels = [
-            level for level in comparison["comparison_levels"] if not level.get("is_null_level")
-        ]
-        agreement = levels[0]
-        if "m_probability" not in agreement or "u_probability" not in agreement:
+        levels = comparison["comparison_levels"]
+        agreement = next(level for level in levels if not level.get("is_null_level"))
+        if ("m_probability" in agreement) != ("u_probability" in agreement):
             untrained.append(
                 f"{comparison['output_column_name']} ({agreement['label_for_charts']})"
             )
@@ -337,7 +337,8 @@ def match_records(
     The result is empty, with ``skipped_reason`` set, when there are fewer than
     ``min_records`` records with a first and last name, when an EM round finds no pairs or
     does not converge within :data:`EM_MAX_ITERATIONS`, or when a comparison's
-    full-agreement level was never observed in training (:func:`untrained_agreement_levels`).
+    full-agreement level was seen in only one of EM and random pairs
+    (:func:`untrained_agreement_levels`).
     """
     frame = _prepare(candidates)
     frame = frame[frame["first_name"].notna() & frame["last_name"].notna()]
@@ -358,7 +359,9 @@ def match_records(
             model = linker.misc.save_model_to_json()
             untrained = untrained_agreement_levels(model) if reason is None else []
             if untrained:
-                reason = "too little evidence: never observed in training: " + ", ".join(untrained)
+                reason = "too little evidence: seen in only one of EM and random pairs: " + (
+                    ", ".join(untrained)
+                )
             if reason is not None:
                 return MatchResult(empty_pairs(), reason, model)
             pairs = _predict(linker, connection, threshold)

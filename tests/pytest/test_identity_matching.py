@@ -161,6 +161,20 @@ def test_a_higher_threshold_keeps_a_subset(
     assert len(kept) == len(strict.pairs)
 
 
+def test_without_any_address_the_other_fields_still_link(
+    synthetic: identity_matching.SyntheticRecords,
+) -> None:
+    """A source with no addresses (the demo data) never sees the address levels: harmless."""
+    records = synthetic.records.assign(address=None)
+    result = identity_matching.match_records(records, threshold=THRESHOLD, seed=42)
+    assert result.skipped_reason is None
+    found = planted_kinds(result.pairs, synthetic.planted).value_counts().to_dict()
+    assert found.get("namesake", 0) == 0
+    assert found.get("family", 0) == 0
+    assert found.get("probabilistic_only", 0) >= 0.75 * 200
+    assert found.get("probabilistic_only", 0) / len(result.pairs) >= 0.99
+
+
 def assert_empty_with_schema(result: identity_matching.MatchResult) -> None:
     assert result.pairs.empty
     assert list(result.pairs.columns) == list(identity_matching.OUTPUT_COLUMNS)
@@ -234,7 +248,7 @@ def test_evidence_never_seen_in_training_gives_no_pairs_and_says_so(
     result = identity_matching.match_records(records, threshold=THRESHOLD, seed=42)
     assert_empty_with_schema(result)
     assert result.skipped_reason is not None
-    assert result.skipped_reason.startswith("too little evidence: never observed in training")
+    assert result.skipped_reason.startswith("too little evidence: seen in only one of EM and")
     assert "first_name (Exact match on first_name)" in result.skipped_reason
 
 

@@ -35,7 +35,5 @@ def model(dbt, session):
         )
         reason, pairs = result.skipped_reason, result.pairs
     if reason is not None:
-        message = f"int_identity_probabilistic_matches: no probabilistic matches ({reason})"
-        logger.warning(message)
-        print(message)
+        logger.warning("int_identity_probabilistic_matches: no pairs, %s", reason)
     return identity_matching.to_arrow(pairs)
