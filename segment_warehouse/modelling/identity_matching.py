@@ -6,10 +6,11 @@ The dbt Python model ``int_identity_probabilistic_matches`` is a thin wrapper ar
 
 The model is Fellegi-Sunter, as splink fits it:
 
-- comparisons: first name and last name (exact, Damerau-Levenshtein 1, Jaro-Winkler 0.88,
-  other), birth date as ISO text (exact, one typo - Damerau-Levenshtein 1, other) and one
-  *location* comparison over postcode, city and address together (same address and
-  postcode, similar address and same postcode, same postcode, same city, other). Postcode,
+- comparisons: first name and last name (exact, Levenshtein 1, Jaro-Winkler 0.88, other),
+  birth date as ISO text (exact, one typo - Levenshtein 1, other) and one *location*
+  comparison over postcode, city and address together (same address and postcode, same
+  address and city, similar address and same postcode, another known address in the same
+  postcode or city, same postcode or same city with an address missing, other). Postcode,
   city and address are one comparison, not three, because they are not independent given
   a match or a non-match: members of one household agree on all three, and scoring each
   agreement as separate evidence would link relatives (the 'family' trap) on the
@@ -80,7 +81,7 @@ MIN_TRAINING_RECORDS = 1000
 U_MAX_PAIRS = 1e7
 # EM pairs per training rule: enough for stable m estimates, bounded at any data size
 EM_MAX_PAIRS = 2e6
-EM_MAX_ITERATIONS = 25
+EM_MAX_ITERATIONS = 100
 EM_CONVERGENCE = 1e-4
 # the two EM rounds: each trains the comparisons its columns are not in
 EM_BLOCKING_RULES = (("birth_date", "postcode"), ("first_name", "last_name"))
@@ -192,8 +193,14 @@ def _comparisons() -> list:
                 f'jaro_winkler_similarity("address_l", "address_r") >= 0.9 and {both("postcode")}',
                 label_for_charts="similar address, same postcode",
             ),
-            cll.CustomLevel(both("postcode"), label_for_charts="same postcode"),
-            cll.CustomLevel(both("city"), label_for_charts="same city"),
+            # two known, different addresses in one place are evidence against a match,
+            # not for it: kept apart from the same place with an address missing
+            cll.CustomLevel(
+                f'"address_l" <> "address_r" and ({both("postcode")} or {both("city")})',
+                label_for_charts="another address, same postcode or city",
+            ),
+            cll.CustomLevel(both("postcode"), label_for_charts="same postcode, an address missing"),
+            cll.CustomLevel(both("city"), label_for_charts="same city, an address missing"),
             cll.ElseLevel(),
         ],
     )
@@ -283,8 +290,12 @@ def _train(
     try:
         for rule in EM_BLOCKING_RULES:
             try:
+                # the model has no term-frequency adjustments, so EM on the counts of each
+                # agreement pattern is the same EM, with iterations that cost nothing
                 session = linker.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*rule), max_pairs=em_max_pairs
+                    block_on(*rule),
+                    estimate_without_term_frequencies=True,
+                    max_pairs=em_max_pairs,
                 )
             except EMTrainingException as error:
                 return f"EM on {' and '.join(rule)} found nothing to train on: {error}"
@@ -437,12 +448,14 @@ def synthetic_records(
     family_share: float = 0.01,
     postcodes: int | None = None,
     missing_share: float = 0.05,
+    typo_share: float = 0.05,
 ) -> SyntheticRecords:
     """Return ``people`` synthetic persons' records, with planted duplicates and traps.
 
     Each person has one record; a ``duplicate_share`` of them also a second one: a
     'probabilistic_only' duplicate (same birth date, postcode, city and address; the
-    first or last name with one typo in a third of them). Traps are new persons, not
+    first or last name with one typo in a third of them, the birth date or the address
+    with one in a ``typo_share`` of them). Traps are new persons, not
     duplicates: a 'namesake' (same first and last name and city as someone, another
     birth date and address) and a 'family' member (same last name, address, postcode and
     city, another first name and birth date). Noise: a ``missing_share`` of birth dates,
@@ -488,6 +501,18 @@ def synthetic_records(
     )
     duplicates.loc[typo_last, "last_name"] = _typo(
         duplicates.loc[typo_last, "last_name"].to_numpy(str), rng
+    )
+    # and a typo in the birth date (one digit of the day) or the address in a few of them
+    birth = pd.to_datetime(duplicates["birth_date"])
+    day = birth.dt.day.to_numpy()
+    # a day ending in 0 goes up one, any other down one: one digit changes, unless the
+    # month rolls over (the 1st, the 30th), which are left alone
+    date_typo = (rng.random(len(duplicates)) < typo_share) & (day != 1) & (day != 30)
+    shift = pd.to_timedelta(np.where(day % 10 == 0, 1, -1), unit="D")
+    duplicates["birth_date"] = birth.where(~date_typo, birth + shift).to_numpy()
+    address_typo = rng.random(len(duplicates)) < typo_share
+    duplicates.loc[address_typo, "address"] = _typo(
+        duplicates.loc[address_typo, "address"].to_numpy(str), rng
     )
 
     # namesakes: same names and city, their own birth date, postcode in the city, address
