@@ -360,6 +360,7 @@ def match_records(
         )
     # splink's own connection: its scratch tables never reach the warehouse
     connection = duckdb.connect(":memory:")
+    connection.execute("set enable_progress_bar = false")
     try:
         with _quiet_splink():
             table = DuckDBAPI(connection).register(frame, dataset_display_name="candidates")
