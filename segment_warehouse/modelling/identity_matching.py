@@ -24,10 +24,11 @@ The model is Fellegi-Sunter, as splink fits it:
   which trains birth date and location); the prior match probability from deterministic
   rules (same names and birth date) with an assumed recall.
 
-Everything runs in a DuckDB connection of its own, in memory, seeded and sorted, so the
-same input gives the same pairs. When there is too little to train on, or training does
-not converge, the result is an empty frame and the reason says why (never an exception):
-identity resolution then goes on with the deterministic links alone.
+Everything runs in a DuckDB connection of its own, in memory, seeded, with EM on one
+thread and the output sorted, so the same input gives the same pairs. When there is too
+little to train on, or training does not converge, the result is an empty frame and the
+reason says why (never an exception): identity resolution then goes on with the
+deterministic links alone.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 # splink 5 exports no exceptions module; this is where EM's 'no pairs to train on' lives
 from splink.internals.exceptions import EMTrainingException
-
-logger = logging.getLogger(__name__)
 
 # the columns (and their order) of the candidate records the model reads
 CANDIDATE_COLUMNS = (
@@ -76,8 +75,8 @@ RANDOM_SEED = 42
 
 # below this many candidate records the m and u estimates are noise: no model, no pairs
 MIN_TRAINING_RECORDS = 1000
-# random pairs drawn to estimate u; at a million records a level as rare as 'same address
-# and postcode' still gets a few dozen observations
+# random pairs drawn to estimate u (splink stops early once every level has been seen 100
+# times); a level rarer than this sees is scored with u = 1e-6 (untrained_agreement_levels)
 U_MAX_PAIRS = 1e7
 # EM pairs per training rule: enough for stable m estimates, bounded at any data size
 EM_MAX_PAIRS = 2e6
@@ -101,19 +100,22 @@ class MatchResult:
 
 
 def untrained_agreement_levels(model: dict) -> list[str]:
-    """Return the comparisons whose full-agreement level has an m or a u but not both.
+    """Return the comparisons whose full-agreement level has a u but no m.
 
     The first level after the null level is full agreement (same name, same birth date,
     same address and postcode): the evidence the model rests on. A level seen among the
-    random pairs (u) but in no EM pair (m), or the other way round, would be scored with
-    a default probability that says nothing about this data. A level seen in neither
-    cannot occur in it (no record has an address, say) and is harmless.
+    random pairs (u) but in no EM pair has no m, and splink scores it with m = 1e-6: full
+    agreement would count as evidence *against* a match - a model that says nothing about
+    this data. The other way round is harmless: a level so rare that no random pair shows
+    it (the same address, at a million records) is scored with u = 1e-6, more than its
+    true u, which only understates the evidence; and a level seen in neither cannot occur
+    in the data (no record has an address, say).
     """
     untrained = []
     for comparison in model["comparisons"]:
         levels = comparison["comparison_levels"]
         agreement = next(level for level in levels if not level.get("is_null_level"))
-        if ("m_probability" in agreement) != ("u_probability" in agreement):
+        if "u_probability" in agreement and "m_probability" not in agreement:
             untrained.append(
                 f"{comparison['output_column_name']} ({agreement['label_for_charts']})"
             )
@@ -348,7 +350,7 @@ def match_records(
     The result is empty, with ``skipped_reason`` set, when there are fewer than
     ``min_records`` records with a first and last name, when an EM round finds no pairs or
     does not converge within :data:`EM_MAX_ITERATIONS`, or when a comparison's
-    full-agreement level was seen in only one of EM and random pairs
+    full-agreement level was seen among the random pairs but never among the EM pairs
     (:func:`untrained_agreement_levels`).
     """
     frame = _prepare(candidates)
@@ -371,7 +373,7 @@ def match_records(
             model = linker.misc.save_model_to_json()
             untrained = untrained_agreement_levels(model) if reason is None else []
             if untrained:
-                reason = "too little evidence: seen in only one of EM and random pairs: " + (
+                reason = "too little evidence: full agreement never seen among EM pairs: " + (
                     ", ".join(untrained)
                 )
             if reason is not None:

@@ -257,7 +257,7 @@ def test_evidence_never_seen_in_training_gives_no_pairs_and_says_so(
     result = identity_matching.match_records(records, threshold=THRESHOLD, seed=42)
     assert_empty_with_schema(result)
     assert result.skipped_reason is not None
-    assert result.skipped_reason.startswith("too little evidence: seen in only one of EM and")
+    assert result.skipped_reason.startswith("too little evidence: full agreement never seen")
     assert "first_name (Exact match on first_name)" in result.skipped_reason
 
 
@@ -283,3 +283,25 @@ def test_candidates_must_have_unique_keys_and_all_columns(
     doubled = pd.concat([records, records.head(1)], ignore_index=True)
     with pytest.raises(ValueError, match="unique"):
         identity_matching.match_records(doubled, threshold=THRESHOLD, seed=42)
+
+
+def test_only_an_agreement_level_with_u_and_no_m_is_untrained() -> None:
+    def comparison(name: str, agreement: dict) -> dict:
+        return {
+            "output_column_name": name,
+            "comparison_levels": [
+                {"is_null_level": True, "label_for_charts": "null"},
+                {"label_for_charts": f"same {name}", **agreement},
+                {"label_for_charts": "other", "m_probability": 0.1, "u_probability": 0.9},
+            ],
+        }
+
+    model = {
+        "comparisons": [
+            comparison("trained", {"m_probability": 0.9, "u_probability": 0.01}),
+            comparison("no_m", {"u_probability": 0.01}),
+            comparison("no_u", {"m_probability": 0.9}),
+            comparison("neither", {}),
+        ]
+    }
+    assert identity_matching.untrained_agreement_levels(model) == ["no_m (same no_m)"]
