@@ -54,9 +54,10 @@ account_decisions as (
         latest_consents.recorded_at,
         latest_consents.is_granted
         and case latest_consents.channel
-            when 'email' then
-                coalesce({{ normalise_email_for_matching('customers.email') }}, '')
-                = coalesce({{ normalise_email_for_matching('people.email') }}, '')
+            when 'email'
+                then
+                    coalesce({{ normalise_email_for_matching('customers.email') }}, '')
+                    = coalesce({{ normalise_email_for_matching('people.email') }}, '')
             when 'sms' then coalesce(customers.phone_e164, '') = coalesce(people.phone_e164, '')
             when 'phone' then coalesce(customers.phone_e164, '') = coalesce(people.phone_e164, '')
             else true

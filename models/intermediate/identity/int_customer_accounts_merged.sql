@@ -28,7 +28,7 @@ accounts as (
                 case when customers.is_guest then 1 else 0 end,
                 case when customers.signed_up_at is null then 1 else 0 end,
                 customers.signed_up_at desc,
-                customers.customer_id
+                customers.customer_id asc
         ) as account_rank
     from resolved
     inner join customers

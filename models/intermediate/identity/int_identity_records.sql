@@ -78,19 +78,19 @@ visitor_records as (
 
 unioned as (
     select
-        'shop' as source,
+        'shop' as source,  -- noqa: RF04
         source_customer_id,
         first_seen_at
     from shop_records
     union all
     select
-        'pos' as source,
+        'pos' as source,  -- noqa: RF04
         source_customer_id,
         first_seen_at
     from card_records
     union all
     select
-        'web' as source,
+        'web' as source,  -- noqa: RF04
         source_customer_id,
         first_seen_at
     from visitor_records

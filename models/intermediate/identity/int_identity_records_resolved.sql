@@ -86,13 +86,13 @@ judged as (
 customers_anchored as (
     select
         judged.*,
-        first_value(case when source = 'shop' then source_customer_id else record_key end) over (
-            partition by case when group_status = 'merged' then component_key else record_key end
+        first_value(case when judged.source = 'shop' then judged.source_customer_id else judged.record_key end) over (
+            partition by case when judged.group_status = 'merged' then judged.component_key else judged.record_key end
             order by
-                case when first_seen_at is null then 1 else 0 end,
-                first_seen_at,
-                source_rank,
-                record_key
+                case when judged.first_seen_at is null then 1 else 0 end,
+                judged.first_seen_at,
+                judged.source_rank,
+                judged.record_key
             rows between unbounded preceding and unbounded following
         ) as customer_id
     from judged

@@ -21,12 +21,12 @@ resolved as (
 blocked_identifiers as (
     select
         'blocked_identifier' as audit_kind,
-        identifier_type as rule,
+        identifier_type as link_rule,
         block_reason as reason,
         case
             when identifier_type = 'email'
                 then substring(identifier_value, 1, 2) || '...@'
-                || {{ dbt.split_part('identifier_value', "'@'", 2) }}
+                    || {{ dbt.split_part('identifier_value', "'@'", 2) }}
             else substring(identifier_value, 1, 4) || '...'
         end as subject,
         cast(record_count as {{ dbt.type_bigint() }}) as record_count,
@@ -35,7 +35,7 @@ blocked_identifiers as (
     union all
     select
         'blocked_identifier' as audit_kind,
-        'anonymous_id' as rule,
+        'anonymous_id' as link_rule,
         'shared_device' as reason,
         substring(source_customer_id, 1, 4) || '...' as subject,
         cast(component_record_count - 1 as {{ dbt.type_bigint() }}) as record_count,
@@ -47,7 +47,7 @@ blocked_identifiers as (
 unmerged_groups as (
     select
         'unmerged_group' as audit_kind,
-        cast(null as {{ dbt.type_string() }}) as rule,
+        cast(null as {{ dbt.type_string() }}) as link_rule,
         group_status as reason,
         component_key as subject,
         cast(count(*) as {{ dbt.type_bigint() }}) as record_count,
@@ -60,7 +60,7 @@ unmerged_groups as (
 refused_links as (
     select
         'refused_link' as audit_kind,
-        link_rule as rule,
+        link_rule,
         refusal_reason as reason,
         cast(null as {{ dbt.type_string() }}) as subject,
         cast(null as {{ dbt.type_bigint() }}) as record_count,
@@ -91,7 +91,7 @@ rule_records as (
 rule_summaries as (
     select
         'rule_summary' as audit_kind,
-        rule_links.link_rule as rule,
+        rule_links.link_rule,
         cast(null as {{ dbt.type_string() }}) as reason,
         cast(null as {{ dbt.type_string() }}) as subject,
         cast(coalesce(rule_records.record_count, 0) as {{ dbt.type_bigint() }}) as record_count,
