@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 CLI := $(BIN)/segment-warehouse --project-dir $(CURDIR)
 DEMO_ARGS := --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 
-.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental clean
+.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental benchmark-identity clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -35,11 +35,12 @@ help:
 	@echo "make public-interface  record the public marts' columns and types (models/marts/public_interface.json)"
 	@echo "make contract-docs  rewrite docs/data-contract.md's raw contract from the sources YAML"
 	@echo "make registry-docs  rewrite docs/segments.md's segment families from the registry"
-	@echo "make reference-seeds  rebuild the ISO country, currency and rate seeds (seeds/*.csv)"
+	@echo "make reference-seeds  rebuild the ISO country, currency, calling-code and rate seeds (seeds/*.csv)"
 	@echo "make benchmark  time generation and dbt build at several sizes, write BENCHMARKS.md"
 	@echo "make benchmark-clv  time the CLV fits against lifetimes on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-clusters  time the clustering against plain KMeans on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-incremental  time an incremental run against a full rebuild on 1M customers, write BENCHMARKS.md"
+	@echo "make benchmark-identity  time identity resolution on 1M customers, check it against the planted people, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 	@echo "Every target runs .venv/bin/segment-warehouse; see its --help and each command's --help."
 
@@ -130,6 +131,9 @@ benchmark-clv: $(STAMP)
 
 benchmark-clusters: $(STAMP)
 	$(BIN)/python scripts/benchmark_clusters.py
+
+benchmark-identity: $(STAMP)
+	$(BIN)/python scripts/benchmark_identity.py
 
 benchmark-incremental: $(STAMP)
 	$(BIN)/python scripts/benchmark_incremental.py
