@@ -147,8 +147,8 @@ def render(
     lines = [
         f"Measured by `{command}` on {started:%Y-%m-%d}: {platform.machine()}, Python "
         f"{platform.python_version()}, DuckDB {duckdb.__version__}. {customers:,} demo customers "
-        "(seed 42). `staging` builds the models the identity models read (customers, store "
-        "transactions, web sessions, seeds); the two identity rows run only "
+        "(seed 42). `staging` builds every model the identity models read (customers, orders, "
+        "store transactions, web sessions, seeds); the two identity rows run only "
         "models/intermediate/identity on that warehouse, deterministic rules alone and then "
         "with splink. Seconds are dbt's per-model execution times summed; peak memory is the "
         "dbt process's maximum resident set size; the ratio is identity seconds over staging "
