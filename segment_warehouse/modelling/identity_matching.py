@@ -19,10 +19,15 @@ The model is Fellegi-Sunter, as splink fits it:
   last-name initial, are scored (:data:`PREDICTION_BLOCKING_RULES`). A duplicate account
   re-registered by the same person keeps postcode and birth date; a typo rarely hits an
   initial; each rule alone keeps blocks small at a million records.
-- training: u by random sampling with a fixed seed; m by expectation maximisation on two
-  blocking rules (birth date and postcode, which trains the names; first and last name,
-  which trains birth date and location); the prior match probability from deterministic
-  rules (same names and birth date) with an assumed recall.
+- training: u by random sampling with a fixed seed; m by expectation maximisation on three
+  blocking rules (birth date and postcode, which trains the names; names and birth date,
+  which trains the location; names and postcode, which trains birth date); the prior match
+  probability from deterministic rules (same names and birth date) with an assumed
+  recall. Every EM block ties pairs on a near-unique field as well as the names: on the
+  names alone, namesakes outnumber duplicates more the more records there are (pairs grow
+  with the square of the records, duplicates linearly) and EM, with u fixed, fits the
+  wrong class (names that go with a place: same city) - at a million records the full
+  agreement on birth date had m = 0.0008 and no pair reached 0.99.
 
 Everything runs in a DuckDB connection of its own, in memory, seeded, with EM on one
 thread and the output sorted, so the same input gives the same pairs. When there is too
@@ -33,6 +38,7 @@ deterministic links alone.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,8 +88,13 @@ U_MAX_PAIRS = 1e7
 EM_MAX_PAIRS = 2e6
 EM_MAX_ITERATIONS = 100
 EM_CONVERGENCE = 1e-4
-# the two EM rounds: each trains the comparisons its columns are not in
-EM_BLOCKING_RULES = (("birth_date", "postcode"), ("first_name", "last_name"))
+# the EM rounds: each trains the comparisons its columns are not in; each block is dense in
+# matches at any size (a rule on names alone is not: see the module docstring)
+EM_BLOCKING_RULES = (
+    ("birth_date", "postcode"),
+    ("first_name", "last_name", "birth_date"),
+    ("first_name", "last_name", "postcode"),
+)
 # the deterministic rule the prior match probability is estimated from, and the share of
 # true duplicate pairs assumed to agree on it
 PRIOR_RULE = ("first_name", "last_name", "birth_date")
@@ -120,6 +131,33 @@ def untrained_agreement_levels(model: dict) -> list[str]:
                 f"{comparison['output_column_name']} ({agreement['label_for_charts']})"
             )
     return untrained
+
+
+def fill_untrained_levels(model: dict) -> dict:
+    """Return ``model`` with an m for every level that has a u but no m.
+
+    The m is the smaller of the level's u and the least m EM trained in that comparison:
+    a level EM never saw is never evidence for a match (weight at most 0), and no more
+    common among matches than the rarest level EM did see. Without it the level has no
+    match weight, splink's sum over the comparisons is null for every pair at that level,
+    and the pair silently drops out. Two cases, both from training blocks dense in
+    matches: disagreement (the location 'other' level in a small data set, where no
+    non-match in the block differs in postcode and city) comes out as evidence against,
+    as it should; the same address in another postcode (a pair with a postcode missing,
+    while the blocks that train the location need a birth date) comes out neutral. Full
+    agreement is never filled in: a model that never saw it is refused
+    (:func:`untrained_agreement_levels`).
+    """
+    filled = copy.deepcopy(model)
+    for comparison in filled["comparisons"]:
+        levels = [
+            level for level in comparison["comparison_levels"] if not level.get("is_null_level")
+        ]
+        trained = [level["m_probability"] for level in levels if "m_probability" in level]
+        for level in levels:
+            if "u_probability" in level and "m_probability" not in level:
+                level["m_probability"] = min([level["u_probability"], *trained])
+    return filled
 
 
 @contextmanager
@@ -378,6 +416,8 @@ def match_records(
                 )
             if reason is not None:
                 return MatchResult(empty_pairs(), reason, model)
+            model = fill_untrained_levels(model)
+            linker = Linker(table, model, log_level=None)
             pairs = _predict(linker, connection, threshold)
     finally:
         connection.close()

@@ -305,3 +305,53 @@ def test_only_an_agreement_level_with_u_and_no_m_is_untrained() -> None:
         ]
     }
     assert identity_matching.untrained_agreement_levels(model) == ["no_m (same no_m)"]
+
+
+def test_every_em_block_ties_pairs_on_more_than_names() -> None:
+    """Names alone make a block where namesakes swamp the duplicates at scale (EM then fits
+    the wrong class: at a million demo records no pair reached 0.99)."""
+    for rule in identity_matching.EM_BLOCKING_RULES:
+        assert set(rule) - {"first_name", "last_name"}, rule
+
+
+def test_the_trained_model_rates_full_agreement_as_common_among_matches(
+    matched: identity_matching.MatchResult,
+) -> None:
+    """Most duplicates agree on each field: m of full agreement is high, not a stray class."""
+    assert matched.model is not None
+    for comparison in matched.model["comparisons"]:
+        agree = next(
+            level for level in comparison["comparison_levels"] if not level.get("is_null_level")
+        )
+        assert agree["m_probability"] > 0.5, comparison["output_column_name"]
+
+
+def test_an_untrained_level_gets_an_m_that_is_never_evidence_for_a_match() -> None:
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "location",
+                "comparison_levels": [
+                    {"is_null_level": True, "label_for_charts": "null"},
+                    {"label_for_charts": "same", "m_probability": 0.9, "u_probability": 1e-6},
+                    {"label_for_charts": "near", "u_probability": 1e-5},
+                    {"label_for_charts": "place", "m_probability": 0.08, "u_probability": 0.02},
+                    {"label_for_charts": "other", "u_probability": 0.97},
+                    {"label_for_charts": "unseen"},
+                ],
+            }
+        ]
+    }
+    filled = identity_matching.fill_untrained_levels(model)
+    levels = {
+        level["label_for_charts"]: level for level in filled["comparisons"][0]["comparison_levels"]
+    }
+    # a rare level: m = u, weight 0; a common one: the least trained m, evidence against
+    assert levels["near"]["m_probability"] == 1e-5
+    assert levels["other"]["m_probability"] == 0.08
+    # trained levels, the null level and a level without u stay as they were
+    assert levels["same"]["m_probability"] == 0.9
+    assert "m_probability" not in levels["null"]
+    assert "m_probability" not in levels["unseen"]
+    # the input is not changed
+    assert "m_probability" not in model["comparisons"][0]["comparison_levels"][2]
