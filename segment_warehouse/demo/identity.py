@@ -4,7 +4,7 @@ A source record is what the identity graph links: a customer account (source ``s
 a loyalty card seen at the till (``pos``) or a web device's anonymous id (``web``). The
 truth (``ground_truth/identity.parquet``) gives every record of the raw tables the real
 person behind it, what was planted on it, and the trap it belongs to. The choices here are
-made once per chunk from their own random stream, so adding them moved no other draw.
+drawn from random streams of their own (people, address columns, card-only shoppers).
 """
 
 from __future__ import annotations
