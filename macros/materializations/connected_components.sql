@@ -96,7 +96,8 @@
 
 
 {% macro connected_components_edges_sql(edges_sql) -%}
-    {#- Both directions of every edge between two different nodes, once each. -#}
+    {#- Both directions of every edge between two different nodes, once each: the model's
+        edges, and the edges each step hands over. -#}
     with given as (
         {{ edges_sql }}
     )
@@ -113,16 +114,16 @@
 
 {% macro connected_components_large_star_sql(edges) -%}
     {#- Large star: each node hands every larger neighbour over to the smallest of itself
-        and its neighbours. Both directions of each new edge, once each. -#}
-    with smallest as (
-        select
-            node_key,
-            case when min(neighbour_key) < node_key then min(neighbour_key) else node_key end as label
-        from {{ edges }}
-        group by node_key
-    ),
+        and its neighbours. -#}
+    {%- set handed_sql -%}
+        with smallest as (
+            select
+                node_key,
+                case when min(neighbour_key) < node_key then min(neighbour_key) else node_key end as label
+            from {{ edges }}
+            group by node_key
+        )
 
-    handed as (
         select
             edges.neighbour_key as node_key,
             smallest.label as neighbour_key
@@ -130,47 +131,39 @@
         inner join smallest
             on edges.node_key = smallest.node_key
         where edges.neighbour_key > edges.node_key
-    )
-
-    select node_key, neighbour_key from handed
-    union
-    select neighbour_key as node_key, node_key as neighbour_key from handed
+    {%- endset -%}
+    {{ connected_components_edges_sql(handed_sql) }}
 {%- endmacro %}
 
 
 {% macro connected_components_small_star_sql(edges) -%}
     {#- Small star: each node with smaller neighbours hands itself and those neighbours
         over to the smallest of them. Edges to larger neighbours are handed over by those
-        neighbours. Both directions of each new edge, once each; no self-edges. -#}
-    with smallest as (
-        select
-            node_key,
-            min(neighbour_key) as label
-        from {{ edges }}
-        where neighbour_key < node_key
-        group by node_key
-    ),
+        neighbours. -#}
+    {%- set handed_sql -%}
+        with smallest as (
+            select
+                node_key,
+                min(neighbour_key) as label
+            from {{ edges }}
+            where neighbour_key < node_key
+            group by node_key
+        )
 
-    handed as (
         select
             edges.neighbour_key as node_key,
             smallest.label as neighbour_key
         from {{ edges }} as edges
         inner join smallest
             on edges.node_key = smallest.node_key
-        where
-            edges.neighbour_key < edges.node_key
-            and edges.neighbour_key <> smallest.label
+        where edges.neighbour_key < edges.node_key
         union all
         select
             node_key,
             label as neighbour_key
         from smallest
-    )
-
-    select node_key, neighbour_key from handed
-    union
-    select neighbour_key as node_key, node_key as neighbour_key from handed
+    {%- endset -%}
+    {{ connected_components_edges_sql(handed_sql) }}
 {%- endmacro %}
 
 
