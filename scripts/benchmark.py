@@ -18,14 +18,14 @@ import os
 import platform
 import re
 import shutil
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from segment_warehouse.pipeline.measure import CommandRun, run_command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BIN_DIR = Path(sys.executable).parent
@@ -38,41 +38,19 @@ MARKED_SECTION = re.compile(
 
 
 @dataclass
-class StepResult:
-    """Wall time and peak memory of one child process."""
-
-    seconds: float
-    peak_rss_mib: float
-
-
-@dataclass
 class SizeResult:
     """Everything measured for one dataset size."""
 
     customers: int
     raw_rows: dict[str, int] = field(default_factory=dict)
-    generate: StepResult | None = None
-    build: StepResult | None = None
+    generate: CommandRun | None = None
+    build: CommandRun | None = None
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
     model_seconds: dict[str, float] = field(default_factory=dict)
     segment_seconds: float = 0.0
     value_seconds: float = 0.0
     database_mib: float = 0.0
     mart_rows: dict[str, int] = field(default_factory=dict)
-
-
-def run_measured(command: list[str], env: dict[str, str], log: Path) -> StepResult:
-    """Run a command, wait for it with wait4 and return wall time and peak RSS."""
-    with log.open("w") as log_file:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed; see {log}")
-    return StepResult(seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024)
 
 
 def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
@@ -91,7 +69,7 @@ def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
         "DBT_PROFILES_DIR": str(PROJECT_DIR / "profiles"),
         "DBT_USE_COLORS": "false",
     }
-    result.generate = run_measured(
+    result.generate = run_command(
         [
             sys.executable,
             "-m",
@@ -106,11 +84,13 @@ def measure_size(customers: int, work_dir: Path, seed: int) -> SizeResult:
         ],
         env,
         work_dir / f"generate_{customers}.log",
+        PROJECT_DIR,
     )
-    result.build = run_measured(
+    result.build = run_command(
         [str(BIN_DIR / "dbt"), "build", "--target", "dev", "--target-path", str(target_dir)],
         env,
         work_dir / f"build_{customers}.log",
+        PROJECT_DIR,
     )
     run_results = json.loads((target_dir / "run_results.json").read_text())["results"]
     model_times = [

@@ -24,10 +24,8 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ import duckdb
 from segment_warehouse.demo.generator import generate
 from segment_warehouse.documentation.readme import write_section
 from segment_warehouse.pipeline.dbt_runner import dbt_command
+from segment_warehouse.pipeline.measure import run_command
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "identity"
@@ -71,23 +70,14 @@ def run_dbt_measured(
         "SEGMENT_WAREHOUSE_TEST_DB": str(work_dir / "warehouse.duckdb"),
         "PYTHONPATH": str(PROJECT_DIR),
     }
-    log = work_dir / f"{name}.log"
-    with log.open("w") as log_file:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=PROJECT_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"dbt build {' '.join(select)} failed:\n{log.read_text()[-3000:]}")
+    measured = run_command(command, env, work_dir / f"{name}.log", PROJECT_DIR)
     results = json.loads((target_path / "run_results.json").read_text())["results"]
     model_seconds = {
         result["unique_id"].rsplit(".", 1)[-1]: result["execution_time"]
         for result in results
         if result["unique_id"].startswith(("model.", "seed."))
     }
-    return Run(seconds, usage.ru_maxrss / 1024, model_seconds)
+    return Run(measured.seconds, measured.peak_rss_mib, model_seconds)
 
 
 def quality(database: Path, truth: Path) -> dict[str, float]:

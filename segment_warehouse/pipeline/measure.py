@@ -1,7 +1,8 @@
-"""Measure a function in a forked child: its result, and the memory it started with and peaked at.
+"""Measure a function in a forked child, or a command in a process of its own.
 
-Used by the benchmark scripts, so that every timing and memory figure belongs to one
-implementation alone.
+A function's result comes back with the memory it started with and peaked at; a command
+gives its wall time and peak memory. Used by the benchmark scripts, so that every timing
+and memory figure belongs to one implementation alone.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import os
 import pickle
 import resource
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 
@@ -61,6 +65,32 @@ def run_in_child(function: Callable[..., Any], *args: Any) -> ChildRun:
         raise SystemExit(f"{function.__name__} failed: {payload}")
     start_mib, result = payload
     return ChildRun(result=result, start_rss_mib=start_mib, peak_rss_mib=usage.ru_maxrss / 1024)
+
+
+@dataclass(frozen=True)
+class CommandRun:
+    """Wall time and peak resident memory of one command's process."""
+
+    seconds: float
+    peak_rss_mib: float
+
+
+def run_command(command: list[str], env: dict[str, str], log: Path, cwd: Path) -> CommandRun:
+    """Run ``command`` in ``cwd`` with its output in ``log``; wait for it with wait4.
+
+    A failure stops the benchmark naming the command, the log and the end of its output
+    (the log may live in a temporary directory that is gone by the time anyone looks).
+    """
+    with log.open("w") as log_file:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed; see {log}:\n{log.read_text()[-3000:]}")
+    return CommandRun(seconds=seconds, peak_rss_mib=usage.ru_maxrss / 1024)
 
 
 def library_versions(packages: tuple[str, ...]) -> str:
