@@ -135,6 +135,8 @@ class JobSettings:
     """Where Parquet copies of the published marts go (a link publish manages); None: none."""
     include_pii: bool = False
     """Publish the columns tagged ``meta: {pii: true}`` too."""
+    audience_dir: Path | None = None
+    """Where each audience is exported as CSV and Parquet (a link publish manages); None: none."""
     project_dir: Path | None = None
     """The dbt project (default: the current one, :mod:`segment_warehouse.paths`)."""
 
@@ -344,7 +346,8 @@ def _publish(settings: JobSettings, record: RunRecord, as_of_date: dt.date) -> N
         published=True,
         ended_at=utc_now().isoformat(),
         message=f"published {len(relations)} marts to {settings.published}"
-        + (f" and {settings.parquet_dir}" if settings.parquet_dir else ""),
+        + (f" and {settings.parquet_dir}" if settings.parquet_dir else "")
+        + (f"; audiences exported to {settings.audience_dir}" if settings.audience_dir else ""),
     )
 
     def swapped(_: publish.Publication) -> None:
@@ -360,6 +363,7 @@ def _publish(settings: JobSettings, record: RunRecord, as_of_date: dt.date) -> N
         run_id=record.run_id,
         as_of_date=as_of_date,
         parquet_dir=settings.parquet_dir,
+        audience_dir=settings.audience_dir,
         after_swap=swapped,
     )
 
@@ -413,7 +417,7 @@ def _run_dates(
             "from that date. Pass --rewind to do so, or --backfill FROM TO to replay "
             "a range."
         )
-    publish.remove_stale_files(settings.published, settings.parquet_dir)
+    publish.remove_stale_files(settings.published, settings.parquet_dir, settings.audience_dir)
     for number, as_of_date in enumerate(dates):
         record = refresh(
             settings if number == 0 else replace(settings, full_refresh=False),
@@ -522,6 +526,17 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         "--no-parquet", action="store_true", help="publish the DuckDB file only, no Parquet"
     )
     parser.add_argument(
+        "--audience-dir",
+        default=None,
+        help=(
+            "where each audience is exported as CSV and Parquet, a symbolic link swapped "
+            "atomically (default: audiences beside the published file)"
+        ),
+    )
+    parser.add_argument(
+        "--no-audiences", action="store_true", help="export no audience files"
+    )
+    parser.add_argument(
         "--include-pii",
         action="store_true",
         help="publish the columns tagged pii (names, email, phone, ...) too; left out by default",
@@ -558,10 +573,15 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         if not args.no_parquet:
             parquet_dir = _resolve(args.parquet_dir) if args.parquet_dir else None
             parquet_dir = parquet_dir or published.parent / "parquet"
+        audience_dir = None
+        if not args.no_audiences:
+            audience_dir = _resolve(args.audience_dir) if args.audience_dir else None
+            audience_dir = audience_dir or published.parent / "audiences"
         settings = JobSettings(
             database=_resolve(args.database),
             published=published,
             parquet_dir=parquet_dir,
+            audience_dir=audience_dir,
             include_pii=args.include_pii,
             target=args.target,
             target_path=_resolve(args.target_path),

@@ -58,6 +58,7 @@ from segment_warehouse.pipeline.public_models import (
 __all__ = [
     "Publication",
     "PublishError",
+    "export_audiences",
     "pii_columns",
     "public_models",
     "publish",
@@ -111,6 +112,7 @@ def publish(
     as_of_date: datetime.date | str,
     storage_version: str | None = DEFAULT_STORAGE_VERSION,
     parquet_dir: Path | None = None,
+    audience_dir: Path | None = None,
     after_swap: Callable[[Publication], None] | None = None,
 ) -> Publication:
     """Copy relations of the warehouse into a new file and swap it in as the published file.
@@ -125,6 +127,11 @@ def publish(
     DuckDB file. The directory it pointed to before stays (as ``.<dir name>.previous``) for
     readers that resolved the link earlier; older ones are removed.
 
+    With ``audience_dir`` each audience of the published ``audience_registry`` is exported
+    from the published ``audience_members`` as ``<audience>.csv`` and ``<audience>.parquet``
+    (:func:`export_audiences`), into a new directory swapped in the same way, right after
+    the Parquet copies.
+
     Args:
         source_db: The warehouse DuckDB file; attached read-only and detached before the swap.
         relations: Published table name -> relation to copy, as returned by
@@ -136,6 +143,8 @@ def publish(
             that DuckDB 1.x clients can read it; None writes this DuckDB's default format.
         parquet_dir: Where to publish Parquet copies as well (a symbolic link that this
             function manages); None publishes the DuckDB file only.
+        audience_dir: Where to export the audiences (a symbolic link that this function
+            manages); None exports none.
         after_swap: Called with the new Publication once both copies are swapped in, while
             signals are still held (:func:`signals_held`), e.g. to record the run as
             published: a signal cannot fall between the swap and that record.
@@ -151,11 +160,14 @@ def publish(
     """
     published_path = Path(published_path)
     parquet_dir = None if parquet_dir is None else Path(parquet_dir)
-    if parquet_dir is not None and parquet_dir.exists() and not parquet_dir.is_symlink():
-        raise PublishError(
-            f"{parquet_dir} exists and is not a symbolic link: publishing manages that path as "
-            "a link to the latest Parquet directory; move it away or choose another path"
-        )
+    audience_dir = None if audience_dir is None else Path(audience_dir)
+    for link in (parquet_dir, audience_dir):
+        if link is not None and link.exists() and not link.is_symlink():
+            raise PublishError(
+                f"{link} exists and is not a symbolic link: publishing manages that path as "
+                "a link to the latest version of its directory; move it away or choose "
+                "another path"
+            )
     source_db = Path(source_db)
     tables = _checked_tables(relations)
     as_of = _as_date(as_of_date)
@@ -165,10 +177,12 @@ def publish(
 
     with _exclusive_lock(published_path):
         _remove_stale_files(published_path)
-        if parquet_dir is not None:
-            _remove_stale_parquet(parquet_dir)
+        for link in (parquet_dir, audience_dir):
+            if link is not None:
+                _remove_stale_parquet(link)
         temp_path = _new_temp_path(published_path)
         version_dir = None if parquet_dir is None else _new_parquet_version(parquet_dir)
+        audience_version = None if audience_dir is None else _new_parquet_version(audience_dir)
         with ExitStack() as swap:
             try:
                 publication = _write_new_file(
@@ -181,6 +195,8 @@ def publish(
                 )
                 if version_dir is not None:
                     _export_parquet(temp_path, [*tables, *METADATA_TABLES], version_dir)
+                if audience_version is not None:
+                    export_audiences(temp_path, audience_version)
                 _fsync(temp_path)
                 _pause_before_swap()
                 # from here until both copies are swapped, a signal waits
@@ -188,12 +204,15 @@ def publish(
                 os.replace(temp_path, published_path)
             except BaseException:
                 _remove_temp_files(temp_path)
-                if version_dir is not None:
-                    shutil.rmtree(version_dir, ignore_errors=True)
+                for directory in (version_dir, audience_version):
+                    if directory is not None:
+                        shutil.rmtree(directory, ignore_errors=True)
                 raise
             _fsync(published_path.parent)
             if parquet_dir is not None and version_dir is not None:
                 _swap_parquet_link(parquet_dir, version_dir)
+            if audience_dir is not None and audience_version is not None:
+                _swap_parquet_link(audience_dir, audience_version)
             publication = dataclasses.replace(publication, path=published_path)
             if after_swap is not None:
                 after_swap(publication)
@@ -426,6 +445,92 @@ def _export_parquet(database: Path, tables: Sequence[str], version_dir: Path) ->
     _fsync(version_dir)
 
 
+AUDIENCE_KEY_COLUMNS = {
+    "email": ("email",),
+    "sms": ("phone_e164",),
+    "push": (),
+    "paid_ads": ("email_sha256", "phone_sha256"),
+}
+"""Columns besides customer_id that an audience's export carries, by channel, when the
+published ``audience_members`` has them (the clear email and phone only with --include-pii)."""
+
+_AUDIENCE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def export_audiences(database: Path, export_dir: Path) -> dict[str, int]:
+    """Write each audience of a published file as ``<audience>.csv`` and ``.parquet``.
+
+    Every audience of ``audience_registry`` gets both files, an audience without members
+    too (a header only), so a consumer never reads a stale file for it. Rows are the
+    audience's ``audience_members``, sorted by customer_id; the columns are customer_id
+    and the channel's contact keys (:data:`AUDIENCE_KEY_COLUMNS`) that the file holds.
+
+    Args:
+        database: A published DuckDB file (or one about to be published).
+        export_dir: An existing directory to write into; it is fsynced.
+
+    Returns:
+        Audience name -> number of members exported; empty when the file has no audiences.
+
+    Raises:
+        PublishError: An audience name is not lower_snake_case, or DuckDB failed.
+
+    """
+    connection = duckdb.connect()
+    exported: dict[str, int] = {}
+    try:
+        connection.execute(
+            f"attach {quote_literal(str(database))} as {_PUBLISHED_ALIAS} (read_only)"
+        )
+        tables = {
+            name
+            for (name,) in connection.execute(
+                "select table_name from duckdb_tables() where database_name = ?",
+                [_PUBLISHED_ALIAS],
+            ).fetchall()
+        }
+        if not {"audience_registry", "audience_members"} <= tables:
+            return exported
+        members = f"{_PUBLISHED_ALIAS}.main.audience_members"
+        available = {
+            name
+            for (name,) in connection.execute(
+                "select column_name from duckdb_columns() "
+                "where database_name = ? and table_name = 'audience_members'",
+                [_PUBLISHED_ALIAS],
+            ).fetchall()
+        }
+        audiences = connection.execute(
+            f"select audience, channel from {_PUBLISHED_ALIAS}.main.audience_registry "
+            "order by audience"
+        ).fetchall()
+        for audience, channel in audiences:
+            if not _AUDIENCE_NAME.fullmatch(audience or ""):
+                raise PublishError(f"audience name {audience!r} is not lower_snake_case")
+            keys = [c for c in AUDIENCE_KEY_COLUMNS.get(channel, ()) if c in available]
+            columns = ", ".join(quote_identifier(c) for c in ["customer_id", *keys])
+            query = (
+                f"select {columns} from {members} "
+                f"where audience = {quote_literal(audience)} order by customer_id"
+            )
+            for suffix, options in (
+                ("parquet", "format parquet, compression zstd"),
+                ("csv", "format csv, header true"),
+            ):
+                target = quote_literal(str(export_dir / f"{audience}.{suffix}"))
+                connection.execute(f"copy ({query}) to {target} ({options})")
+            (count,) = connection.execute(f"select count(*) from ({query})").fetchone()
+            exported[audience] = int(count)
+    except duckdb.Error as error:
+        raise PublishError(f"exporting audiences into {export_dir} failed: {error}") from error
+    finally:
+        connection.close()
+    for path in export_dir.iterdir():
+        _fsync(path)
+    _fsync(export_dir)
+    return exported
+
+
 def _swap_parquet_link(parquet_dir: Path, version_dir: Path) -> None:
     """Point ``parquet_dir`` at version_dir atomically; keep one previous version."""
     previous_link = _previous_link(parquet_dir)
@@ -528,7 +633,9 @@ def read_publication(published_path: Path) -> Publication | None:
 # ---- files: lock, temporary names, fsync --------------------------------------------------
 
 
-def remove_stale_files(published_path: Path, parquet_dir: Path | None = None) -> list[Path]:
+def remove_stale_files(
+    published_path: Path, parquet_dir: Path | None = None, audience_dir: Path | None = None
+) -> list[Path]:
     """Delete temporary files left by a publish that was killed; return what was removed.
 
     Takes the publish lock first, so the file of a publish that is still running is never
@@ -538,6 +645,8 @@ def remove_stale_files(published_path: Path, parquet_dir: Path | None = None) ->
         published_path: The file that :func:`publish` writes.
         parquet_dir: The Parquet link that :func:`publish` manages, if any: Parquet versions
             that neither it nor the previous link points to are removed too.
+        audience_dir: The audience export link that :func:`publish` manages, if any: the
+            same for its versions.
 
     Returns:
         The removed files and directories, sorted.
@@ -548,8 +657,9 @@ def remove_stale_files(published_path: Path, parquet_dir: Path | None = None) ->
         return []
     with _exclusive_lock(published_path):
         removed = _remove_stale_files(published_path)
-        if parquet_dir is not None:
-            removed += _remove_stale_parquet(Path(parquet_dir))
+        for link in (parquet_dir, audience_dir):
+            if link is not None:
+                removed += _remove_stale_parquet(Path(link))
         return sorted(removed)
 
 
