@@ -133,6 +133,15 @@ DEFECTS: dict[str, list[_Defect]] = {
         ),
         _DUPLICATE,
     ],
+    "suppressions": [
+        *_missing("suppression_id", "reason", "recorded_at", weight=0.05),
+        _Defect("invalid_value", "reason", ("bounced", "unsub", "n/a"), 0.15),
+        *_timestamp_defects("recorded_at"),
+        _Defect(
+            "unknown_customer", "customer_id", "unknown_customer", 0.12, needs_table="customers"
+        ),
+        _DUPLICATE,
+    ],
     "feedback": [
         *_missing("feedback_id", "customer_id", "submitted_at", weight=0.05),
         *_timestamp_defects("submitted_at"),

@@ -63,6 +63,7 @@ from segment_warehouse.demo.reference import (
     _read_currency_rates,
 )
 from segment_warehouse.demo.store import _StoreTables
+from segment_warehouse.demo.suppressions import _SuppressionTables
 from segment_warehouse.demo.web import _WebTables
 
 # ---------------------------------------------------------------------------------------
@@ -129,7 +130,13 @@ class ChunkResult:
 
 
 class _Chunk(
-    _CustomerTables, _OrderTables, _FeedbackTables, _StoreTables, _WebTables, _IdentityTables
+    _CustomerTables,
+    _OrderTables,
+    _FeedbackTables,
+    _StoreTables,
+    _WebTables,
+    _IdentityTables,
+    _SuppressionTables,
 ):
     """Builds every table for the customers of one chunk; arrays are indexed by account."""
 
@@ -215,6 +222,9 @@ class _Chunk(
             table, account, order = self.feedback()
             blocked = quarantined([(q_customer, account), (q_order, order)])
             plant("feedback", table, blocked)
+        if "suppressions" in written:
+            table, account = self.suppressions()
+            plant("suppressions", table, quarantined([(q_customer, account)]))
         return result
 
 

@@ -57,6 +57,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "feedback_id", "customer_id", "order_id", "submitted_at", "feedback_type", "nps_score",
         "rating", "comment", "resolved_at",
     ),
+    "suppressions": (
+        "suppression_id", "customer_id", "email", "phone", "channel", "reason", "recorded_at",
+    ),
 }  # fmt: skip
 TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
 PRIMARY_KEYS: dict[str, str] = {name: columns[0] for name, columns in TABLE_COLUMNS.items()}
@@ -95,7 +98,7 @@ CHURN_QUIET_DAYS = 215
 
 # Random streams inside a chunk: independent, so skipping a table changes nothing else.
 (_S_PEOPLE, _S_LINES, _S_STORE, _S_SESSIONS, _S_CONSENTS, _S_FEEDBACK, _S_RETURNS,
- _S_CUSTOMERS, _S_IDENTITY, _S_ADDRESSES, _S_CARD_ONLY) = range(11)  # fmt: skip
+ _S_CUSTOMERS, _S_IDENTITY, _S_ADDRESSES, _S_CARD_ONLY, _S_SUPPRESSIONS) = range(12)  # fmt: skip
 _S_PLANT = 100  # + table index
 
 # ---------------------------------------------------------------------------------------
