@@ -533,9 +533,7 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
             "atomically (default: audiences beside the published file)"
         ),
     )
-    parser.add_argument(
-        "--no-audiences", action="store_true", help="export no audience files"
-    )
+    parser.add_argument("--no-audiences", action="store_true", help="export no audience files")
     parser.add_argument(
         "--include-pii",
         action="store_true",

@@ -231,7 +231,8 @@ def test_people_with_planted_revocations_are_kept_out_for_the_right_reason(
 ) -> None:
     summary = planted.query("select * from audience_summary").set_index("audience")
     reasons = [column for column in summary.columns if column.startswith("suppressed_")]
-    assert (summary["selected_count"] == summary["exported_count"] + summary[reasons].sum(axis=1)).all()
+    kept_out = summary[reasons].sum(axis=1)
+    assert (summary["selected_count"] == summary["exported_count"] + kept_out).all()
     totals = summary[reasons].sum()
     # unreadable revocations (misspelled status, unreadable time, unknown channel) and the
     # unreadable suppression rows each keep people out

@@ -868,3 +868,80 @@ def test_a_signal_during_the_swap_waits_until_both_copies_and_after_swap_are_don
         signal.signal(signal.SIGTERM, previous)
     assert seen == [("after_swap", "run-2"), ("signal", "run-2", "run-2")]
     assert signal.pthread_sigmask(signal.SIG_BLOCK, []) & set(HELD_SIGNALS) == set()
+
+
+def make_audience_warehouse(path: Path, audience_names: list[str]) -> Path:
+    """A warehouse with the two audience marts: a registry and its members."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema if not exists main_marts")
+        connection.execute(
+            "create table main_marts.audience_registry (audience varchar, channel varchar)"
+        )
+        connection.executemany(
+            "insert into main_marts.audience_registry values (?, ?)",
+            [(name, "paid_ads" if name.endswith("ads") else "email") for name in audience_names],
+        )
+        connection.execute(
+            "create table main_marts.audience_members (audience varchar, customer_id varchar,"
+            " email_sha256 varchar, phone_sha256 varchar)"
+        )
+        connection.executemany(
+            "insert into main_marts.audience_members values (?, ?, ?, ?)",
+            [
+                ("win_back_ads", "C2", "b" * 64, None),
+                ("win_back_ads", "C1", "a" * 64, "c" * 64),
+                ("newsletter", "C3", None, None),
+            ],
+        )
+    return path
+
+
+def test_audiences_are_exported_per_audience_and_swapped_in_with_the_publication(
+    tmp_path: Path, published_path: Path
+) -> None:
+    source = make_audience_warehouse(
+        tmp_path / "audiences.duckdb", ["newsletter", "win_back_ads", "nobody_yet"]
+    )
+    relations = {
+        "audience_registry": '"main_marts"."audience_registry"',
+        "audience_members": '"main_marts"."audience_members"',
+    }
+    audience_dir = published_path.parent / "audiences"
+    publish(source, relations, published_path, run_id="r1", as_of_date="2026-06-30",
+            audience_dir=audience_dir)  # fmt: skip
+    assert audience_dir.is_symlink()
+    assert directory_listing(audience_dir) == [
+        f"{name}.{suffix}"
+        for name in ("newsletter", "nobody_yet", "win_back_ads")
+        for suffix in ("csv", "parquet")
+    ]
+    ads = (audience_dir / "win_back_ads.csv").read_text().splitlines()
+    header = "customer_id,email_sha256,phone_sha256"
+    assert ads == [header, f"C1,{'a' * 64},{'c' * 64}", f"C2,{'b' * 64},"]
+    assert (audience_dir / "newsletter.csv").read_text().splitlines() == ["customer_id", "C3"]
+    # an audience without members gets a file with its header only, never a stale one
+    assert (audience_dir / "nobody_yet.csv").read_text().splitlines() == ["customer_id"]
+    with duckdb.connect() as connection:
+        parquet = connection.execute(
+            f"select customer_id from read_parquet('{audience_dir / 'win_back_ads.parquet'}')"
+        ).fetchall()
+    assert parquet == [("C1",), ("C2",)]
+    first_version = os.readlink(audience_dir)
+    publish(source, relations, published_path, run_id="r2", as_of_date="2026-06-30",
+            audience_dir=audience_dir)  # fmt: skip
+    assert os.readlink(audience_dir) != first_version
+
+
+def test_an_audience_name_that_is_not_a_file_name_fails_the_publish(
+    tmp_path: Path, published_path: Path
+) -> None:
+    source = make_audience_warehouse(tmp_path / "audiences.duckdb", ["../escape"])
+    relations = {
+        "audience_registry": '"main_marts"."audience_registry"',
+        "audience_members": '"main_marts"."audience_members"',
+    }
+    with pytest.raises(PublishError, match="not lower_snake_case"):
+        publish(source, relations, published_path, run_id="r1", as_of_date="2026-06-30",
+                audience_dir=published_path.parent / "audiences")  # fmt: skip
+    assert not published_path.exists()
+    assert not (published_path.parent / "audiences").exists()
