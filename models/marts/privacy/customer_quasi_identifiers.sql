@@ -166,15 +166,15 @@ withheld_groups as (
     group by is_in_customer_segments
 ),
 
-{#- whole placed groups, smallest first, join the withheld group while it is below k -#}
 groups_ordered as (
+    {#- whole placed groups, smallest first, join the withheld group while it is below k #}
     select
         group_sizes.group_number,
         group_sizes.group_size,
         withheld_groups.unplaced_count,
         coalesce(sum(group_sizes.group_size) over (
             partition by group_sizes.is_in_customer_segments
-            order by group_sizes.group_size, group_sizes.placed_level desc, group_sizes.group_number
+            order by group_sizes.group_size asc, group_sizes.placed_level desc, group_sizes.group_number asc
             rows between unbounded preceding and 1 preceding
         ), 0) as smaller_groups_size
     from group_sizes
