@@ -72,7 +72,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "pii": root / "pii" / "published.duckdb",
     }
     _refresh(root, raw_dir, files["k5"])
-    _refresh(root, raw_dir, files["k10"], "--vars", "{privacy.min_group_size: 10}")
+    _refresh(root, raw_dir, files["k10"], "--vars", '{"privacy.min_group_size": 10}')
     _refresh(root, raw_dir, files["pii"], "--include-pii")
     return {**files, "raw": raw_dir}
 
