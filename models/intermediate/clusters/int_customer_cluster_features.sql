@@ -34,8 +34,8 @@ categories as (
     select * from {{ ref('int_customer_categories_aggregated') }}
 ),
 
-{#- Only people who may be profiled: an objector to profiling is neither scored nor
-    counted in anyone else's ranks. -#}
+{# Only people who may be profiled: an objector to profiling is neither scored nor
+    counted in anyone else's ranks. #}
 customers as (
     select customers_profiled.*
     from customers_profiled

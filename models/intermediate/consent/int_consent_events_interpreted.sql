@@ -10,7 +10,7 @@
 
 with
 
-{#- base_crm__consents rather than stg_crm__consents: one read gives the staged rows
+{# base_crm__consents rather than stg_crm__consents: one read gives the staged rows
     (quarantine_reason null) and the quarantined ones, each with its raw_row_number. #}
 consents as (
     select * from {{ ref('base_crm__consents') }}
@@ -19,6 +19,11 @@ consents as (
 resolved as (
     select * from {{ ref('int_identity_records_resolved') }}
     where source = 'shop'
+),
+
+known_accounts as (
+    select distinct source_customer_id as customer_id
+    from resolved
 ),
 
 consent_channels as (
@@ -78,13 +83,9 @@ unreadable_rows as (
                 then consents.recorded_at
         end as effective_at
     from consents
-    where
-        consents.quarantine_reason is not null
-        and exists (
-            select 1
-            from resolved
-            where resolved.source_customer_id = consents.customer_id
-        )
+    inner join known_accounts
+        on consents.customer_id = known_accounts.customer_id
+    where consents.quarantine_reason is not null
 ),
 
 unreadable_events as (

@@ -87,9 +87,9 @@ account_decisions as (
     where events_ranked.recency_rank = 1
 ),
 
-{#- The event that decides for the person: a refusal when there is one (an explicit
+{# The event that decides for the person: a refusal when there is one (an explicit
     revocation or an unreadable row before a grant for another contact point; in force
-    whatever the date, then the latest), else the latest grant. -#}
+    whatever the date, then the latest), else the latest grant. #}
 person_decisions_ranked as (
     select
         account_decisions.*,
@@ -107,7 +107,7 @@ person_decisions_ranked as (
                 case when account_decisions.effective_at is null then 0 else 1 end,
                 account_decisions.effective_at desc,
                 case when account_decisions.is_readable then 1 else 0 end,
-                account_decisions.account_id,
+                account_decisions.account_id asc,
                 coalesce(account_decisions.consent_id, '') desc
         ) as decision_rank
     from account_decisions

@@ -12,8 +12,8 @@ segmentable as (
     select * from {{ ref('int_customers_segmentable') }}
 ),
 
-{#- Only people who may be profiled: an objector to profiling is neither scored nor
-    counted in anyone else's ranks. -#}
+{# Only people who may be profiled: an objector to profiling is neither scored nor
+    counted in anyone else's ranks. #}
 customers as (
     select customers_profiled.*
     from customers_profiled

@@ -36,8 +36,8 @@ clv_predictions as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
-{#- Only people who may be profiled: an objector to profiling is neither scored nor
-    counted in anyone else's ranks. -#}
+{# Only people who may be profiled: an objector to profiling is neither scored nor
+    counted in anyone else's ranks. #}
 customers as (
     select customers_profiled.*
     from customers_profiled

@@ -12,7 +12,7 @@ segmentable as (
     select * from {{ ref('int_customers_segmentable') }}
 ),
 
-{#- Objectors to profiling get no lifecycle stage. -#}
+{# Objectors to profiling get no lifecycle stage. #}
 customers as (
     select dim_customers.*
     from dim_customers

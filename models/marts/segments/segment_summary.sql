@@ -51,6 +51,20 @@ summary_families as (
     select 'micro_segment' as segment_family
 ),
 
+not_profiled as (
+    select
+        count(*) as customer_count,
+        sum(case when customers.has_any_marketing_consent then 1 else 0 end) as consented_customer_count,
+        sum(customers.order_count) as order_count,
+        sum(customers.gross_spend) as gross_spend,
+        sum(customers.net_spend) as net_spend,
+        max(customers.as_of_date) as as_of_date
+    from customers
+    left join segmentable
+        on customers.customer_id = segmentable.customer_id
+    where segmentable.customer_id is null
+),
+
 not_profiled_totals as (
     select
         summary_families.segment_family,
@@ -63,19 +77,7 @@ not_profiled_totals as (
         cast(null as {{ dbt.type_int() }}) as rule_priority,
         not_profiled.as_of_date
     from summary_families
-    cross join (
-        select
-            count(*) as customer_count,
-            sum(case when customers.has_any_marketing_consent then 1 else 0 end) as consented_customer_count,
-            sum(customers.order_count) as order_count,
-            sum(customers.gross_spend) as gross_spend,
-            sum(customers.net_spend) as net_spend,
-            max(customers.as_of_date) as as_of_date
-        from customers
-        left join segmentable
-            on customers.customer_id = segmentable.customer_id
-        where segmentable.customer_id is null
-    ) as not_profiled
+    cross join not_profiled
     where not_profiled.customer_count > 0
 ),
 
