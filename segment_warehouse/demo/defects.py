@@ -127,6 +127,8 @@ DEFECTS: dict[str, list[_Defect]] = {
     "consents": [
         *_missing("consent_id", "customer_id", "channel", "status", "recorded_at", weight=0.04),
         _Defect("invalid_value", "status", ("pending", "opt-in", "unknown", "maybe"), 0.15),
+        _Defect("invalid_value", "channel", ("fax", "whatsapp", "carrier pigeon"), 0.08),
+        _Defect("invalid_value", "purpose", ("research", "resale", "analytics"), 0.06),
         *_timestamp_defects("recorded_at"),
         _Defect(
             "unknown_customer", "customer_id", "unknown_customer", 0.12, needs_table="customers"

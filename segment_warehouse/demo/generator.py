@@ -12,6 +12,10 @@ read to ``<out>/ground_truth/``:
 * ``identity.parquet``: every source record (account, loyalty card seen at the till, web
   device) with the real person behind it, the duplicate planted on it and the look-alike
   trap it belongs to (see :mod:`segment_warehouse.demo.identity`).
+* ``consents.parquet``: per customer account, channel and purpose with a consent event,
+  the decision in force at the end date, failing closed: computed from the values drawn
+  before defects were planted and from which rows were broken (an unreadable row of a
+  known account revokes; see docs/privacy.md).
 
 Customers are generated in fixed-size chunks (:data:`CHUNK_SIZE`), each from its own
 random stream derived from ``(seed, chunk index, stream)``; everything inside a chunk is
@@ -48,6 +52,7 @@ from segment_warehouse.demo.personas import (
     _S_PLANT,
     BAD_ROW_SCHEMA,
     CHUNK_SIZE,
+    CONSENT_TRUTH_SCHEMA,
     FORMATS,
     ID_SPACE,
     IDENTITY_SCHEMA,
@@ -122,6 +127,7 @@ class ChunkResult:
     labels: pa.Table
     bad_rows: list[pa.Table] = field(default_factory=list)
     identity: list[pa.Table] = field(default_factory=list)
+    consents: list[pa.Table] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------
@@ -218,6 +224,7 @@ class _Chunk(
         if "consents" in written:
             table, account = self.consents()
             plant("consents", table, quarantined([(q_customer, account)]))
+            result.consents.append(self.consent_truth(table, result.tables["consents"]))
         if "feedback" in written:
             table, account, order = self.feedback()
             blocked = quarantined([(q_customer, account), (q_order, order)])
@@ -304,8 +311,8 @@ def generate(
     """Generate the demo data set and return the number of rows written per raw table.
 
     Writes ``out_dir/raw/<table>.<fmt>`` for the chosen tables (all by default) and
-    ``out_dir/ground_truth/{customer_labels,bad_rows,identity}.parquet``, replacing existing
-    files.
+    ``out_dir/ground_truth/{customer_labels,bad_rows,identity,consents}.parquet``, replacing
+    existing files.
     The data depends only on the arguments, never on ``threads`` or the machine.
     """
     if fmt not in FORMATS:
@@ -335,6 +342,7 @@ def generate(
     labels = _Writer(truth_dir / "customer_labels.parquet", LABEL_SCHEMA, "parquet")
     bad_rows = _Writer(truth_dir / "bad_rows.parquet", BAD_ROW_SCHEMA, "parquet")
     identity = _Writer(truth_dir / "identity.parquet", IDENTITY_SCHEMA, "parquet")
+    consent_truth = _Writer(truth_dir / "consents.parquet", CONSENT_TRUTH_SCHEMA, "parquet")
     try:
         if "products" in writers:
             eligible = ctx.catalogue.unsold
@@ -355,10 +363,11 @@ def generate(
                 previous.append(io.submit(labels.write, result.labels))
                 previous.append(io.submit(bad_rows.write_all, result.bad_rows))
                 previous.append(io.submit(identity.write_all, result.identity))
+                previous.append(io.submit(consent_truth.write_all, result.consents))
             for future in previous:
                 future.result()
     finally:
-        for writer in (*writers.values(), labels, bad_rows, identity):
+        for writer in (*writers.values(), labels, bad_rows, identity, consent_truth):
             writer.close()
     return {name: writer.rows for name, writer in writers.items()}
 

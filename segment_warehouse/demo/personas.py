@@ -77,6 +77,22 @@ LABEL_SCHEMA = pa.schema(
         ("is_duplicate_identity", pa.bool_()),
     ]
 )
+#: Consent channels and purposes of the demo data: the vars consent.channels and
+#: consent.purposes of dbt_project.yml.
+CONSENT_CHANNELS = ("email", "sms", "push", "post", "phone", "paid_ads")
+CONSENT_PURPOSES = ("marketing", "profiling", "personalisation")
+#: One row per customer account, channel and purpose with a consent event: the decision
+#: in force at the end date, failing closed (see docs/privacy.md).
+CONSENT_TRUTH_SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("channel", pa.string()),
+        ("purpose", pa.string()),
+        ("is_granted", pa.bool_()),
+        ("decision", pa.string()),
+        ("decided_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 BAD_ROW_SCHEMA = pa.schema(
     [("table_name", pa.string()), ("primary_key", pa.string()), ("reason", pa.string())]
 )

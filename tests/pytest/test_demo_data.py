@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segment_warehouse.demo.generator import TABLES, generate, main
+from segment_warehouse.demo.personas import CONSENT_CHANNELS, CONSENT_PURPOSES
 from segment_warehouse.demo.reference import holiday_windows
 from segment_warehouse.documentation.contract import load_contract
 
@@ -84,6 +85,10 @@ def _clean(table: str) -> str:
     )"""
 
 
+def _quoted(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
 def _defect_checks(table: str) -> Iterator[tuple[str, str]]:
     """(reason, SQL predicate) for every row-level defect, derived from the contract."""
     for column in SOURCES[table]:
@@ -120,6 +125,8 @@ def _defect_checks(table: str) -> Iterator[tuple[str, str]]:
         yield "out_of_range", "try_cast(rating as bigint) not between 1 and 5"
     if table == "consents":
         yield "invalid_value", "status not in ('granted', 'revoked')"
+        yield "invalid_value", f"channel not in ({_quoted(CONSENT_CHANNELS)})"
+        yield "invalid_value", f"purpose not in ({_quoted(CONSENT_PURPOSES)})"
 
 
 def _found_defects(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
@@ -173,6 +180,7 @@ def test_columns_match_the_sources_yaml(dataset: Path) -> None:
         assert pq.read_schema(dataset / "raw" / f"{table}.parquet").names == expected, table
     assert sorted(p.name for p in (dataset / "ground_truth").iterdir()) == [
         "bad_rows.parquet",
+        "consents.parquet",
         "customer_labels.parquet",
         "identity.parquet",
     ]
@@ -185,6 +193,10 @@ def test_columns_match_the_sources_yaml(dataset: Path) -> None:
     assert bad == ["table_name", "primary_key", "reason"]
     identity = pq.read_schema(dataset / "ground_truth" / "identity.parquet").names
     assert identity == ["source", "source_customer_id", "person_id", "planted", "trap"]
+    consents = pq.read_schema(dataset / "ground_truth" / "consents.parquet").names
+    assert consents == [
+        "customer_id", "channel", "purpose", "is_granted", "decision", "decided_at",
+    ]  # fmt: skip
 
 
 def test_same_arguments_give_identical_data(dataset: Path, tmp_path: Path) -> None:

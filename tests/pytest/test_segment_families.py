@@ -175,11 +175,15 @@ def _occasion_dates(group: str) -> pd.DatetimeIndex:
 
 
 def _reference_order_metrics(warehouse: Warehouse) -> pd.DataFrame:
-    """Per customer of dim_customers: order counts by channel group, occasion and discount.
+    """Per customer of dim_customers who may be profiled: order counts by channel group,
+    occasion and discount (objectors to profiling are in no segment, docs/privacy.md).
 
     Computed from marts.fct_orders and the seed CSVs only, for orders up to as_of_date.
     """
-    customers = warehouse.query("select customer_id, as_of_date from marts.dim_customers")
+    customers = warehouse.query(
+        "select customer_id, as_of_date from marts.dim_customers "
+        "where not has_objected_to_profiling"
+    )
     as_of = pd.Timestamp(customers["as_of_date"].max())
     orders = warehouse.query(
         "select customer_id, channel, coupon_code, discount_amount, order_date "
@@ -340,7 +344,9 @@ def test_assignments_have_one_row_per_customer_and_family(demo_warehouse: Wareho
     assignments = demo_warehouse.query(
         "select customer_id, segment_family, segment from marts.customer_segment_assignments"
     )
-    customers = demo_warehouse.query("select customer_id from marts.dim_customers")
+    customers = demo_warehouse.query(
+        "select customer_id from marts.dim_customers where not has_objected_to_profiling"
+    )
 
     assert set(assignments["segment_family"]) == set(families)
     assert set(assignments["customer_id"]) == set(customers["customer_id"])
@@ -455,7 +461,8 @@ def test_vip_reasons_quote_the_features_that_made_them_vip(demo_warehouse: Wareh
 def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse) -> None:
     summary = demo_warehouse.query("select * from marts.segment_summary")
     customers = demo_warehouse.query(
-        "select customer_id, net_spend, gross_spend, order_count from marts.dim_customers"
+        "select customer_id, net_spend, gross_spend, order_count, has_objected_to_profiling "
+        "from marts.dim_customers"
     ).set_index("customer_id")
     total_revenue = customers["net_spend"].astype(float).sum()
 
@@ -478,6 +485,14 @@ def test_segment_summary_adds_up_to_the_customer_base(demo_warehouse: Warehouse)
     columns["micro_segment"] = "micro_segment"
     wide = demo_warehouse.query("select * from marts.customer_segments").set_index("customer_id")
     joined = wide.join(customers.astype({"net_spend": float, "gross_spend": float}))
+    # objectors to profiling are in no segment: each family counts them as 'Not profiled'
+    objectors = customers[customers["has_objected_to_profiling"]].astype(
+        {"net_spend": float, "gross_spend": float}
+    )
+    assert len(objectors) > 0 and not set(objectors.index) & set(wide.index)
+    for column in columns.values():
+        objectors[column] = "Not profiled"
+    joined = pd.concat([joined, objectors[joined.columns.intersection(objectors.columns)]])
     for family, column in columns.items():
         expected = joined.groupby(column).agg(
             customer_count=("order_count", "size"),

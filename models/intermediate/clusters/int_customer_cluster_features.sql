@@ -18,8 +18,12 @@
 
 with
 
-customers as (
+customers_profiled as (
     select * from {{ ref('int_customers_profiled') }}
+),
+
+segmentable as (
+    select * from {{ ref('int_customers_segmentable') }}
 ),
 
 order_patterns as (
@@ -28,6 +32,15 @@ order_patterns as (
 
 categories as (
     select * from {{ ref('int_customer_categories_aggregated') }}
+),
+
+{# Only people who may be profiled: an objector to profiling is neither scored nor
+    counted in anyone else's ranks. #}
+customers as (
+    select customers_profiled.*
+    from customers_profiled
+    inner join segmentable
+        on customers_profiled.customer_id = segmentable.customer_id
 ),
 
 purchasers as (

@@ -1,16 +1,22 @@
-{#- Marketing consent in force per person and channel as of as_of_date. Each account's
-    consent is its latest grant or revocation for purpose 'marketing'; no record means no
-    consent. A person merged from several accounts has a channel's consent only when
-    every account with a decision for it granted it, and, for email, sms and phone, when
-    each granting account gave it for the contact point the person is published with
-    (consent stays with the address or number it was given for): accounts that disagree
-    count as not consenting. -#}
+{#- Consent per person as of as_of_date, pivoted for the single customer view: marketing
+    consent per channel from int_customer_consent_decisions (fail closed: per account the
+    latest counting event, an unreadable row of a known account being a revocation; a
+    merged person consents only when every account with a decision granted it for the
+    contact point the person is published with), and whether the person objected to
+    profiling: per account the latest profiling event on any channel, and the person
+    objects unless every account with such an event granted it. No profiling event means
+    no objection (profiling runs on legitimate interest until the person objects). One row
+    per person with at least one counting consent event. -#}
 {%- set consent_channels = ['email', 'sms', 'phone', 'post', 'push'] -%}
 
 with
 
-consents as (
-    select * from {{ ref('stg_crm__consents') }}
+decisions as (
+    select * from {{ ref('int_customer_consent_decisions') }}
+),
+
+events as (
+    select * from {{ ref('int_consent_events_interpreted') }}
 ),
 
 resolved as (
@@ -18,71 +24,42 @@ resolved as (
     where source = 'shop'
 ),
 
-customers as (
-    select * from {{ ref('stg_shop__customers') }}
-),
-
-people as (
-    select * from {{ ref('int_customer_accounts_merged') }}
-),
-
 as_of as (
     select * from {{ ref('int_as_of_date_resolved') }}
 ),
 
-latest_consents as (
+profiling_events_ranked as (
     select
-        consents.customer_id as account_id,
-        consents.channel,
-        consents.is_granted,
-        consents.recorded_at,
+        events.customer_id as account_id,
+        events.is_granted,
         row_number() over (
-            partition by consents.customer_id, consents.channel
-            order by consents.recorded_at desc, consents.consent_id desc
+            partition by events.customer_id
+            order by
+                case when events.effective_at is null then 0 else 1 end,
+                events.effective_at desc,
+                case when events.is_granted then 1 else 0 end,
+                coalesce(events.consent_id, '') desc,
+                events.raw_row_number desc
         ) as recency_rank
-    from consents
+    from events
     cross join as_of
     where
-        consents.purpose = 'marketing'
-        and consents.recorded_at < as_of.as_of_end_at
+        events.purpose = 'profiling'
+        and (events.effective_at is null or events.effective_at < as_of.as_of_end_at)
 ),
 
-account_decisions as (
+profiling_objections as (
     select
         resolved.customer_id,
-        latest_consents.channel,
-        latest_consents.recorded_at,
-        latest_consents.is_granted
-        and case latest_consents.channel
-            when 'email'
-                then
-                    coalesce({{ normalise_email_for_matching('customers.email') }}, '')
-                    = coalesce({{ normalise_email_for_matching('people.email') }}, '')
-            when 'sms' then coalesce(customers.phone_e164, '') = coalesce(people.phone_e164, '')
-            when 'phone' then coalesce(customers.phone_e164, '') = coalesce(people.phone_e164, '')
-            else true
-        end as is_granted_for_contact_point
-    from latest_consents
+        min(case when profiling_events_ranked.is_granted then 1 else 0 end) = 0 as has_objected_to_profiling
+    from profiling_events_ranked
     inner join resolved
-        on latest_consents.account_id = resolved.source_customer_id
-    left join customers
-        on latest_consents.account_id = customers.customer_id
-    left join people
-        on resolved.customer_id = people.customer_id
-    where latest_consents.recency_rank = 1
+        on profiling_events_ranked.account_id = resolved.source_customer_id
+    where profiling_events_ranked.recency_rank = 1
+    group by resolved.customer_id
 ),
 
-channel_decisions as (
-    select
-        customer_id,
-        channel,
-        min(case when is_granted_for_contact_point then 1 else 0 end) = 1 as is_granted,
-        max(recorded_at) as recorded_at
-    from account_decisions
-    group by customer_id, channel
-),
-
-final as (
+marketing_consents as (
     select
         customer_id,
         {%- for channel in consent_channels %}
@@ -90,9 +67,33 @@ final as (
                 as has_{{ channel }}_marketing_consent,
         {%- endfor %}
         max(case when is_granted then 1 else 0 end) = 1 as has_any_marketing_consent,
-        max(recorded_at) as consent_updated_at
-    from channel_decisions
+        max(decided_at) as consent_updated_at
+    from decisions
+    where purpose = 'marketing'
     group by customer_id
+),
+
+people as (
+    select customer_id from decisions
+    union
+    select customer_id from profiling_objections
+),
+
+final as (
+    select
+        people.customer_id,
+        {%- for channel in consent_channels %}
+            coalesce(marketing_consents.has_{{ channel }}_marketing_consent, false)
+                as has_{{ channel }}_marketing_consent,
+        {%- endfor %}
+        coalesce(marketing_consents.has_any_marketing_consent, false) as has_any_marketing_consent,
+        coalesce(profiling_objections.has_objected_to_profiling, false) as has_objected_to_profiling,
+        marketing_consents.consent_updated_at
+    from people
+    left join marketing_consents
+        on people.customer_id = marketing_consents.customer_id
+    left join profiling_objections
+        on people.customer_id = profiling_objections.customer_id
 )
 
 select * from final

@@ -4,8 +4,21 @@
     ties share a score. Customers without a purchase are 'Prospect' with no scores. -#}
 with
 
-customers as (
+customers_profiled as (
     select * from {{ ref('int_customers_profiled') }}
+),
+
+segmentable as (
+    select * from {{ ref('int_customers_segmentable') }}
+),
+
+{# Only people who may be profiled: an objector to profiling is neither scored nor
+    counted in anyone else's ranks. #}
+customers as (
+    select customers_profiled.*
+    from customers_profiled
+    inner join segmentable
+        on customers_profiled.customer_id = segmentable.customer_id
 ),
 
 purchasers as (

@@ -1,11 +1,15 @@
 {#- Everything the segment registry's rules and reasons may use: one row per customer of
-    dim_customers as of as_of_date. Shares and percentiles are rounded to three decimals
+    dim_customers who may be profiled (int_customers_segmentable) as of as_of_date. Shares and percentiles are rounded to three decimals
     so that a rule and the reason quoting it see the same number. Percentiles rank
     purchasers only (0 = lowest, 1 = highest; ties share a value); prospects have none. -#}
 with
 
-customers as (
+customers_profiled as (
     select * from {{ ref('int_customers_profiled') }}
+),
+
+segmentable as (
+    select * from {{ ref('int_customers_segmentable') }}
 ),
 
 rfm as (
@@ -32,13 +36,24 @@ clv_predictions as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
+{# Only people who may be profiled: an objector to profiling is neither scored nor
+    counted in anyone else's ranks. #}
+customers as (
+    select customers_profiled.*
+    from customers_profiled
+    inner join segmentable
+        on customers_profiled.customer_id = segmentable.customer_id
+),
+
 clv_percentiles as (
     select
         customer_id,
         predicted_clv,
         percent_rank() over (order by predicted_clv) as clv_percent_rank
     from clv_predictions
-    where predicted_clv is not null
+    where
+        predicted_clv is not null
+        and customer_id in (select segmentable.customer_id from segmentable)
 ),
 
 purchaser_percentiles as (

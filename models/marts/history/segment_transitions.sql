@@ -149,7 +149,11 @@ starting_sizes as (
     from size_history
     inner join consecutive_periods
         on size_history.as_of_date = consecutive_periods.from_as_of_date
-    where size_history.customer_count > 0
+    where
+        size_history.customer_count > 0
+        {# 'Not profiled' counts objectors to profiling, who have no membership: someone
+            who objects exits their segments. #}
+        and size_history.segment <> 'Not profiled'
 ),
 
 departures as (

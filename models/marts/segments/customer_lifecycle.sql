@@ -4,8 +4,20 @@
 
 with
 
-customers as (
+dim_customers as (
     select * from {{ ref('dim_customers') }}
+),
+
+segmentable as (
+    select * from {{ ref('int_customers_segmentable') }}
+),
+
+{# Objectors to profiling get no lifecycle stage. #}
+customers as (
+    select dim_customers.*
+    from dim_customers
+    inner join segmentable
+        on dim_customers.customer_id = segmentable.customer_id
 ),
 
 staged as (

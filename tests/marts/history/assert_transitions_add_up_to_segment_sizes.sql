@@ -1,6 +1,7 @@
 {#- Every period's transitions account for everyone: per family, the customers leaving
     each segment (stays, moves, exits) add up to its size on from_as_of_date, and those
-    arriving in each segment (stays, moves, entries) to its size on to_as_of_date. -#}
+    arriving in each segment (stays, moves, entries) to its size on to_as_of_date.
+    'Not profiled' (objectors to profiling, who are in no segment) has no transitions. -#}
 with
 
 transitions as (
@@ -53,7 +54,7 @@ starting as (
         on
             periods.segment_family = size_history.segment_family
             and periods.from_as_of_date = size_history.as_of_date
-    where size_history.customer_count > 0
+    where size_history.customer_count > 0 and size_history.segment <> 'Not profiled'
 ),
 
 ending as (
@@ -67,7 +68,7 @@ ending as (
         on
             periods.segment_family = size_history.segment_family
             and periods.to_as_of_date = size_history.as_of_date
-    where size_history.customer_count > 0
+    where size_history.customer_count > 0 and size_history.segment <> 'Not profiled'
 ),
 
 compared as (

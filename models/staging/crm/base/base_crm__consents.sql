@@ -1,10 +1,24 @@
-{#- Parses and checks every raw consent event. -#}
+{#- Parses and checks every raw consent event. Channels and purposes outside the vars
+    consent.channels and consent.purposes are quarantined like an unknown status:
+    int_consent_events_interpreted reads such a row as a revocation. -#}
 {%- set read_options = raw_read_options('consents') -%}
+{%- set channels = var('consent.channels') -%}
+{%- set purposes = var('consent.purposes') -%}
 {%- set checks = contract_missing_checks('crm', 'consents') + contract_parse_checks('crm', 'consents') + [
     (
         "status not in ('granted', 'revoked')",
         'invalid_value',
         "'status is neither granted nor revoked: ' || status",
+    ),
+    (
+        'channel not in (' ~ text_literals(channels) ~ ')',
+        'invalid_value',
+        "'channel is not in consent.channels: ' || channel",
+    ),
+    (
+        'purpose not in (' ~ text_literals(purposes) ~ ')',
+        'invalid_value',
+        "'purpose is not in consent.purposes: ' || purpose",
     ),
 ] + check_timestamp_range('recorded_at') + customer_reference_checks() -%}
 
