@@ -110,7 +110,7 @@ suppressions_listed as (
     inner join suppressions
         on
             selected.customer_id = suppressions.customer_id
-            and (suppressions.channel is null or suppressions.channel = registry.channel)
+            and (suppressions.channel is null or registry.channel = suppressions.channel)
     group by
         selected.audience,
         selected.customer_id

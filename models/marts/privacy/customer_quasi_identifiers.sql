@@ -36,7 +36,15 @@
 {%- set boolean_columns = ['is_business'] -%}
 {%- set last_level = 6 -%}
 {%- set all_columns = [] -%}
-{%- for group in attribute_groups -%}{%- do all_columns.extend(group.columns) -%}{%- endfor -%}
+{%- set withheld_from = {} -%}
+{%- set otherwise = {} -%}
+{%- for group in attribute_groups -%}
+    {%- do all_columns.extend(group.columns) -%}
+    {%- for column in group.columns -%}
+        {%- do withheld_from.update({column: group.withheld_from}) -%}
+        {%- do otherwise.update({column: '' if column in boolean_columns else " else '" ~ withheld ~ "'"}) -%}
+    {%- endfor -%}
+{%- endfor -%}
 
 with
 
@@ -79,32 +87,22 @@ people as (
         {%- do kept.extend(group.columns) -%}
     {%- endfor %}
 
-placed_at_level_{{ level }} as (
-    select
-        {{ previous.name }}.*,
-        {%- if level == 1 %}
-        case
-            when count(*) over (partition by {{ kept | join(', ') }}) >= {{ k }} then 1
-        end as placed_level_1
-        {%- else %}
-        coalesce(
-            placed_level_{{ level - 1 }},
-            case
-                when
-                    placed_level_{{ level - 1 }} is null
-                    and count(*) over (
-                        partition by
-                            placed_level_{{ level - 1 }} is null
-                            {%- for column in kept %},
-                            {{ column }}
-                            {%- endfor %}
-                    ) >= {{ k }}
-                    then {{ level }}
-            end
-        ) as placed_level_{{ level }}
-        {%- endif %}
-    from {{ previous.name }}
-),
+    placed_at_level_{{ level }} as (
+        select
+            {{ previous.name }}.*,
+            {%- if level == 1 %}
+                case when count(*) over (partition by {{ kept | join(', ') }}) >= {{ k }} then 1 end as placed_level_1
+            {%- else %}
+                coalesce(
+                    placed_level_{{ level - 1 }},
+                    case
+                        when count(*) over (partition by placed_level_{{ level - 1 }} is null, {{ kept | join(', ') }}) >= {{ k }}
+                            then {{ level }}
+                    end
+                ) as placed_level_{{ level }}
+            {%- endif %}
+        from {{ previous.name }}
+    ),
     {%- set previous.name = 'placed_at_level_' ~ level %}
 {%- endfor %}
 
@@ -123,17 +121,8 @@ published_values as (
         customer_id,
         is_in_customer_segments,
         placed_level,
-        {%- for group in attribute_groups %}
-            {%- for column in group.columns %}
-        case
-            when placed_level < {{ group.withheld_from }} then {{ column }}
-            {%- if column in boolean_columns %}
-        end as {{ column }},
-            {%- else %}
-            else '{{ withheld }}'
-        end as {{ column }},
-            {%- endif %}
-            {%- endfor %}
+        {%- for column in all_columns %}
+            case when placed_level < {{ withheld_from[column] }} then {{ column }}{{ otherwise[column] }} end as {{ column }},
         {%- endfor %}
         is_unplaced
     from placed
@@ -208,17 +197,10 @@ final_values as (
         placed.customer_id,
         placed.is_in_customer_segments,
         levels_final.generalisation_level,
-        {%- for group in attribute_groups %}
-            {%- for column in group.columns %}
-        case
-            when levels_final.generalisation_level < {{ group.withheld_from }} then placed.{{ column }}
-            {%- if column in boolean_columns %}
-        end as {{ column }},
-            {%- else %}
-            else '{{ withheld }}'
-        end as {{ column }},
-            {%- endif %}
-            {%- endfor %}
+        {%- for column in all_columns %}
+            case
+                when levels_final.generalisation_level < {{ withheld_from[column] }} then placed.{{ column }}{{ otherwise[column] }}
+            end as {{ column }},
         {%- endfor %}
         {{ k }} as min_group_size
     from placed
