@@ -19,7 +19,7 @@
     person left out of it shows no segment values), so it splits every group and the
     ladder runs within each of the two populations; a population below k ends as one
     withheld group below k. -#}
-{%- set k = var('privacy.min_group_size', 5) | int -%}
+{%- set k = var('privacy.min_group_size') | int -%}
 {%- set withheld = var('privacy.withheld_label') -%}
 {%- set attribute_groups = [
     {'withheld_from': 2, 'columns': ['region', 'region_segment']},
@@ -217,6 +217,7 @@ final as (
         count(*) over (
             partition by is_in_customer_segments, {{ all_columns | join(', ') }}
         ) as published_group_size,
+        count(*) over (partition by is_in_customer_segments) as population_size,
         min_group_size
     from final_values
 )
