@@ -12,6 +12,7 @@
         {'source': 'web', 'table': 'web_sessions', 'base_model': 'base_web__sessions', 'staging_model': 'stg_web__sessions', 'key_column': 'session_id'},
         {'source': 'crm', 'table': 'consents', 'base_model': 'base_crm__consents', 'staging_model': 'stg_crm__consents', 'key_column': 'consent_id'},
         {'source': 'crm', 'table': 'feedback', 'base_model': 'base_crm__feedback', 'staging_model': 'stg_crm__feedback', 'key_column': 'feedback_id'},
+        {'source': 'crm', 'table': 'erasure_requests', 'base_model': 'base_crm__erasure_requests', 'staging_model': 'stg_crm__erasure_requests', 'key_column': 'request_id'},
     ] -%}
     {%- for entry in tables -%}
         {%- set required = [] -%}

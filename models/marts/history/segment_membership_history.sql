@@ -18,12 +18,15 @@
         pre_hook=[
             "{{ rewind_history('valid_from') }}",
             "{{ reopen_history('valid_to') }}",
+            "{{ erase_history(['customer_id']) }}",
         ],
     )
 }}
 
 -- A run whose sources failed a gate or are stale records no history:
 -- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
+-- Erased people are deleted from the history (erase_history):
+-- depends_on: {{ ref('int_erased_identifiers') }}
 
 with
 
