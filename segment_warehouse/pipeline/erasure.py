@@ -89,7 +89,8 @@ def _scrub_runs_table(database: Path, identifiers: list[str]) -> int:
                 " and table_name = 'job_runs' and data_type = 'VARCHAR'"
             ).fetchall()
         ]
-        rows = connection.execute(f"select run_id, {', '.join(columns)} from {RUNS_TABLE}").fetchall()
+        selected = ", ".join(columns)
+        rows = connection.execute(f"select run_id, {selected} from {RUNS_TABLE}").fetchall()
         changed = 0
         connection.execute("begin transaction")
         for run_id, *values in rows:
@@ -137,7 +138,7 @@ def erasure_state(database: Path) -> dict[str, tuple[bool, int]]:
 def applies_new_erasure(
     before: Mapping[str, tuple[bool, int]], after: Mapping[str, tuple[bool, int]]
 ) -> bool:
-    """True when ``after`` erases someone or something ``before`` did not."""
+    """Tell whether ``after`` erases someone or something that ``before`` did not."""
     for erasure_hash, (matched, record_count) in after.items():
         was_matched, was_count = before.get(erasure_hash, (False, 0))
         if matched and (not was_matched or record_count > was_count):
@@ -146,6 +147,6 @@ def applies_new_erasure(
 
 
 def describe(state: Mapping[str, tuple[bool, int]]) -> str:
-    """A short summary for messages (counts only, never an identifier)."""
+    """Summarise the state for messages (counts only, never an identifier)."""
     matched = sum(1 for is_matched, _ in state.values() if is_matched)
     return json.dumps({"requests": len(state), "matched": matched})
