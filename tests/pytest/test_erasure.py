@@ -9,7 +9,9 @@ plain SHA-256 of the normalised email and E.164 phone) is left in any table and 
 of the warehouse outside staging, intermediate and raw (which mirror the raw files, see
 docs/privacy.md), in ops.job_runs, or in any file under the published directory (DuckDB,
 Parquet, CSV, JSON lines, logs). The totals stay: fct_orders keeps its order count and net
-amount, and segment_size_history keeps the earlier date's rows.
+amount, segment_size_history keeps the earlier date's rows, segment_membership_history
+keeps every row of the erased people under numbered anonymous placeholders (closed on the
+erasing run), and segment_transitions still adds up to the recorded sizes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+
+from segment_warehouse.pipeline import erasure
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 REFRESH = ["-m", "segment_warehouse.cli", "--project-dir", str(PROJECT_DIR), "refresh"]
@@ -120,6 +124,9 @@ def _identifiers(world: ErasureWorld, records: pd.DataFrame) -> set[str]:
         values |= set(accounts[column].dropna())
     hashed = identifiers[identifiers.identifier_type.isin(["email", "phone"])].identifier_value
     values |= {_sha256(value) for value in hashed}
+    # the plain SHA-256 an ad platform would receive: normalised email, E.164 phone
+    values |= {_sha256(value.strip().lower()) for value in accounts.email.dropna()}
+    values |= {_sha256(value) for value in accounts.phone_e164.dropna()}
     return {value.lower() for value in values if value}
 
 
@@ -131,7 +138,7 @@ def _find_in_relation(
     for column in columns:
         text = f"lower(cast({duckdb_quote(column)} as varchar))"
         condition = " or ".join(f"contains({text}, '{value}')" for value in values)
-        hits = connection.sql(f"select count(*) from {relation} where {condition}").fetchone()
+        hits = connection.execute(f"select count(*) from {relation} where {condition}").fetchone()
         if hits and hits[0]:
             found.append(f"{relation}.{column}: {hits[0]} row(s)")
     return found
@@ -172,9 +179,7 @@ def _find_in_published(directory: Path, values: set[str]) -> list[str]:
                     found += [
                         f"{path}: {hit}" for hit in _find_in_relation(connection, relation, values)
                     ]
-            elif name.endswith((".wal", ".lock")):
-                continue
-            else:
+            else:  # CSV, JSON lines, logs, and a DuckDB write-ahead log as bytes
                 text = path.read_bytes().decode("utf-8", errors="replace").lower()
                 found += [f"{path}: {value}" for value in values if value in text]
     return found
@@ -196,6 +201,9 @@ def erasure_world(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) 
         "select * from marts.dim_customers order by customer_id"
     )
     state["map_before"] = world.query("select * from marts.identity_map order by all")
+    state["history_before"] = world.query(
+        "select * from marts.segment_membership_history order by all"
+    )
     people, records = _people_to_erase(world)
     state["people"], state["records"] = people, records
     state["identifiers"] = _identifiers(world, records)
@@ -218,6 +226,9 @@ def erasure_world(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) 
     )
     state["map_unknown"] = world.query("select * from marts.identity_map order by all")
     state["totals_unknown"] = _order_totals(world)
+    state["history_unknown"] = world.query(
+        "select * from marts.segment_membership_history order by all"
+    )
     state["previous_before"] = os.readlink(world.published_dir / ".parquet.previous")
 
     # one person by a secondary shop account, the other by an email in upper case
@@ -275,6 +286,7 @@ def test_a_request_for_an_unknown_customer_is_logged_unmatched_and_changes_nothi
         erasure_world["customers_before"].drop(columns=["as_of_date"]),
     )
     pd.testing.assert_frame_equal(erasure_world["map_unknown"], erasure_world["map_before"])
+    pd.testing.assert_frame_equal(erasure_world["history_unknown"], erasure_world["history_before"])
     assert erasure_world["totals_unknown"] == erasure_world["totals_before"]
 
 
@@ -338,19 +350,112 @@ def test_totals_stay_and_the_placeholder_is_no_customer(erasure_world: dict) -> 
     customers = world.query("select customer_id from marts.dim_customers")
     before = erasure_world["customers_before"]
     assert len(customers) == len(before) - 2
-    for relation in (
-        "marts.dim_customers",
-        "marts.customer_segments",
-        "marts.customer_segment_assignments",
-        "marts.customer_rfm",
-        "marts.customer_clusters",
-        "marts.customer_value_predictions",
-        "marts.segment_membership_history",
-    ):
+    # no customer-level output holds a placeholder: only the facts (one `(erased)`) and
+    # the membership history (closed versions of `(erased) <n>`) do
+    relations = world.query(
+        "select table_name from information_schema.columns"
+        " where table_schema = 'marts' and column_name = 'customer_id' order by all"
+    ).table_name.tolist()
+    assert {"dim_customers", "customer_segments", "customer_segment_assignments"} <= set(relations)
+    for relation in relations:
         hits = world.query(
-            f"select count(*) as n from {relation} where customer_id = '{PLACEHOLDER}'"
+            f"select distinct customer_id from marts.{relation}"
+            f" where customer_id like '{PLACEHOLDER}%'"
+        ).customer_id.tolist()
+        if relation == "fct_orders":
+            assert hits == [PLACEHOLDER]
+        elif relation == "segment_membership_history":
+            assert hits and all(hit.startswith(f"{PLACEHOLDER} ") for hit in hits)
+        else:
+            assert hits == [], relation
+
+
+def _versions(history: pd.DataFrame) -> list[tuple]:
+    return sorted(
+        history[["segment_family", "segment", "valid_from", "valid_to"]]
+        .astype(str)
+        .itertuples(index=False, name=None)
+    )
+
+
+def test_the_history_keeps_the_erased_people_under_numbered_placeholders(
+    erasure_world: dict,
+) -> None:
+    world: ErasureWorld = erasure_world["world"]
+    before = erasure_world["history_before"]
+    erased_ids = set(erasure_world["records"].customer_id)
+    history = world.query("select * from marts.segment_membership_history order by all")
+    placeholders = history[history.customer_id.str.startswith(f"{PLACEHOLDER} ")]
+    assert not placeholders.valid_to.isna().any()  # closed: nobody current
+    assert set(placeholders.valid_to.astype(str)) == {"2026-06-30"}
+    # one distinct, anonymous number per person: 1 and 2 on the first erasing run
+    assert sorted(placeholders.customer_id.unique()) == [f"{PLACEHOLDER} 1", f"{PLACEHOLDER} 2"]
+    # every version each person had before 2026-06-30 (the re-run date, replayed) is kept,
+    # with its segment and dates, closed on the erasing run
+    expected = before[
+        before.customer_id.isin(erased_ids) & (before.valid_from.astype(str) < "2026-06-30")
+    ].copy()
+    expected["valid_to"] = expected.valid_to.fillna(pd.Timestamp("2026-06-30"))
+    expected_people = sorted(_versions(rows) for _, rows in expected.groupby("customer_id"))
+    kept_people = sorted(_versions(rows) for _, rows in placeholders.groupby("customer_id"))
+    assert expected_people and kept_people == expected_people
+
+    # nobody else's earlier versions were re-keyed or lost (later ones may differ: scores
+    # relative to the customer base move when two people leave it)
+    def earlier(history: pd.DataFrame) -> list[tuple]:
+        rows = history[
+            ~history.customer_id.str.startswith(PLACEHOLDER)
+            & ~history.customer_id.isin(erased_ids)
+            & (history.valid_from.astype(str) < "2026-06-30")
+        ]
+        columns = ["customer_id", "segment_family", "segment", "valid_from"]
+        return sorted(rows[columns].astype(str).itertuples(index=False, name=None))
+
+    assert earlier(history) == earlier(before)
+    assert not history.customer_id.isin(erased_ids).any()
+
+
+def test_transitions_still_add_up_to_the_recorded_sizes(erasure_world: dict) -> None:
+    world: ErasureWorld = erasure_world["world"]
+    transitions = world.query("select * from marts.segment_transitions")
+    sizes = world.query("select * from marts.segment_size_history where customer_count > 0")
+    assert len(transitions) and set(transitions.from_as_of_date.astype(str)) == {"2026-05-31"}
+    sized = (
+        sizes.assign(as_of_date=sizes.as_of_date.astype(str))
+        .set_index(["segment_family", "as_of_date", "segment"])
+        .customer_count
+    )
+    leaving = (
+        transitions[transitions.transition_type != "entry"]
+        .groupby(["segment_family", "from_segment"])
+        .customer_count.sum()
+    )
+    arriving = (
+        transitions[transitions.transition_type != "exit"]
+        .groupby(["segment_family", "to_segment"])
+        .customer_count.sum()
+    )
+    for date, flows in (("2026-05-31", leaving), ("2026-06-30", arriving)):
+        recorded = sized.xs(date, level="as_of_date").sort_index()
+        assert flows.rename_axis(recorded.index.names).sort_index().to_dict() == (
+            recorded.to_dict()
+        ), date
+    # the erased people left on the erasing run: an exit per family for each
+    exits = (
+        world.query(
+            "select segment_family, count(*) as n from marts.segment_membership_history"
+            f" where customer_id like '{PLACEHOLDER} %' and valid_to = '2026-06-30'"
+            " group by segment_family"
         )
-        assert hits.n[0] == 0, relation
+        .set_index("segment_family")
+        .n
+    )
+    exited = (
+        transitions[transitions.transition_type == "exit"]
+        .groupby("segment_family")
+        .customer_count.sum()
+    )
+    assert (exited.reindex(exits.index).fillna(0) >= exits).all()
 
 
 def test_the_previous_parquet_version_does_not_survive_a_new_erasure(erasure_world: dict) -> None:
@@ -359,3 +464,40 @@ def test_the_previous_parquet_version_does_not_survive_a_new_erasure(erasure_wor
     assert not (world.published_dir / ".parquet.previous").exists()
     versions = [path for path in world.published_dir.iterdir() if path.name.startswith(".parquet.")]
     assert versions == [world.published_dir / os.readlink(world.published_dir / "parquet")]
+
+
+def test_scrub_job_records_replaces_erased_identifiers_everywhere(tmp_path: Path) -> None:
+    """Planted identifiers in ops.job_runs, job_runs.jsonl and a run log are replaced;
+    other text, and values too short to scrub safely, stay."""
+    database = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create schema intermediate")
+        connection.execute("create schema ops")
+        connection.execute(
+            "create table intermediate.int_erased_identifiers as select * from (values"
+            " ('customer_id', 'C00000042'), ('email', 'ann@example.org'), ('shop_id', '7'))"
+            " as t(identifier_type, identifier_value)"
+        )
+        connection.execute(
+            "create table ops.job_runs as select * from (values"
+            " ('r1', 'failed: C00000042 broke a test', 'fine'),"
+            " ('r2', 'ok 7 rows', 'ANN@example.org wrote')) as t(run_id, message, log_file)"
+        )
+    runs_log = tmp_path / "job_runs.jsonl"
+    runs_log.write_text('{"message": "C00000042 and ann@example.org"}\n')
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    (log_dir / "run.log").write_text("row C00000042 failed\nother line\n")
+    (log_dir / "clean.log").write_text("nothing to see\n")
+
+    assert erasure.scrub_job_records(database, runs_log, log_dir) == 4
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute("select * from ops.job_runs order by run_id").fetchall()
+    assert rows == [
+        ("r1", "failed: (erased) broke a test", "fine"),
+        ("r2", "ok 7 rows", "(erased) wrote"),
+    ]
+    assert runs_log.read_text() == '{"message": "(erased) and (erased)"}\n'
+    assert (log_dir / "run.log").read_text() == "row (erased) failed\nother line\n"
+    assert (log_dir / "clean.log").read_text() == "nothing to see\n"
+    assert erasure.scrub_job_records(database, runs_log, log_dir) == 0  # idempotent
