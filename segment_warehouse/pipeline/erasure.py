@@ -37,8 +37,8 @@ def _relation_exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bo
     found = connection.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
         [schema, name],
-    ).fetchone()
-    return bool(found and found[0])
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def erased_identifiers(database: Path) -> list[str]:

@@ -138,9 +138,9 @@ def _find_in_relation(
     for column in columns:
         text = f"lower(cast({duckdb_quote(column)} as varchar))"
         condition = " or ".join(f"contains({text}, '{value}')" for value in values)
-        hits = connection.execute(f"select count(*) from {relation} where {condition}").fetchone()
-        if hits and hits[0]:
-            found.append(f"{relation}.{column}: {hits[0]} row(s)")
+        hits = connection.execute(f"select count(*) from {relation} where {condition}").fetchall()
+        if hits[0][0]:
+            found.append(f"{relation}.{column}: {hits[0][0]} row(s)")
     return found
 
 
