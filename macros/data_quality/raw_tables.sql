@@ -13,6 +13,7 @@
         {'source': 'crm', 'table': 'consents', 'base_model': 'base_crm__consents', 'staging_model': 'stg_crm__consents', 'key_column': 'consent_id'},
         {'source': 'crm', 'table': 'feedback', 'base_model': 'base_crm__feedback', 'staging_model': 'stg_crm__feedback', 'key_column': 'feedback_id'},
         {'source': 'crm', 'table': 'suppressions', 'base_model': 'base_crm__suppressions', 'staging_model': 'stg_crm__suppressions', 'key_column': 'suppression_id'},
+        {'source': 'crm', 'table': 'erasure_requests', 'base_model': 'base_crm__erasure_requests', 'staging_model': 'stg_crm__erasure_requests', 'key_column': 'request_id'},
     ] -%}
     {%- for entry in tables -%}
         {%- set required = [] -%}

@@ -67,7 +67,7 @@ from segment_warehouse.paths import (
     ProjectPaths,
     project_paths,
 )
-from segment_warehouse.pipeline import publish
+from segment_warehouse.pipeline import erasure, publish
 from segment_warehouse.pipeline.dbt_runner import dbt_command
 from segment_warehouse.pipeline.locks import (
     JobStopped,
@@ -296,6 +296,7 @@ def refresh(
         for abandoned in mark_abandoned(settings, found_by=record.run_id):
             print_record(abandoned)
         record_run(settings, record, final=False)
+        erasures_before = erasure.erasure_state(settings.database)
         return_code = _run_dbt_build(settings, as_of_date, Path(record.log_file))
         record.node_counts, record.failed_nodes, record.warned_tests = summarise_results(
             settings.target_path / "run_results.json"
@@ -306,7 +307,12 @@ def refresh(
             )
             finish_run(settings, record, "failed", message, published=False)
         else:
-            _publish(settings, record, as_of_date)
+            # the job's own records must not keep what the build erased
+            erasure.scrub_job_records(settings.database, settings.runs_log, settings.log_dir)
+            new_erasure = erasure.applies_new_erasure(
+                erasures_before, erasure.erasure_state(settings.database)
+            )
+            _publish(settings, record, as_of_date, keep_previous=not new_erasure)
     except BaseException as error:
         stop = error if isinstance(error, JobStopped) else pending_stop()
         if stop is None:
@@ -332,8 +338,14 @@ def refresh(
     return record
 
 
-def _publish(settings: JobSettings, record: RunRecord, as_of_date: dt.date) -> None:
-    """Publish a green build; the record turns ``success`` as the swap completes."""
+def _publish(
+    settings: JobSettings, record: RunRecord, as_of_date: dt.date, *, keep_previous: bool = True
+) -> None:
+    """Publish a green build; the record turns ``success`` as the swap completes.
+
+    ``keep_previous`` false (the build applied a new erasure) removes the previous Parquet
+    version after the swap instead of keeping it for readers.
+    """
     relations = publish.public_models(
         settings.target_path / "manifest.json", include_pii=settings.include_pii
     )
@@ -365,6 +377,7 @@ def _publish(settings: JobSettings, record: RunRecord, as_of_date: dt.date) -> N
         parquet_dir=settings.parquet_dir,
         audience_dir=settings.audience_dir,
         after_swap=swapped,
+        keep_previous=keep_previous,
     )
 
 

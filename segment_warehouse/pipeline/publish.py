@@ -114,6 +114,7 @@ def publish(
     parquet_dir: Path | None = None,
     audience_dir: Path | None = None,
     after_swap: Callable[[Publication], None] | None = None,
+    keep_previous: bool = True,
 ) -> Publication:
     """Copy relations of the warehouse into a new file and swap it in as the published file.
 
@@ -148,6 +149,9 @@ def publish(
         after_swap: Called with the new Publication once both copies are swapped in, while
             signals are still held (:func:`signals_held`), e.g. to record the run as
             published: a signal cannot fall between the swap and that record.
+        keep_previous: False removes the previous Parquet and audience versions right after the swap
+            instead of keeping it for readers (the job passes False when the build applied
+            a new erasure: no copy of the erased person may survive the run).
 
     Returns:
         The Publication now in place, as :func:`read_publication` will read it.
@@ -211,8 +215,12 @@ def publish(
             _fsync(published_path.parent)
             if parquet_dir is not None and version_dir is not None:
                 _swap_parquet_link(parquet_dir, version_dir)
+                if not keep_previous:
+                    _drop_previous_parquet(parquet_dir)
             if audience_dir is not None and audience_version is not None:
                 _swap_parquet_link(audience_dir, audience_version)
+                if not keep_previous:
+                    _drop_previous_parquet(audience_dir)
             publication = dataclasses.replace(publication, path=published_path)
             if after_swap is not None:
                 after_swap(publication)
@@ -538,6 +546,13 @@ def _swap_parquet_link(parquet_dir: Path, version_dir: Path) -> None:
     _replace_link(parquet_dir, version_dir.name)
     if old_target is not None and old_target != version_dir.name:
         _replace_link(previous_link, old_target)
+    _fsync(parquet_dir.parent)
+    _remove_stale_parquet(parquet_dir)
+
+
+def _drop_previous_parquet(parquet_dir: Path) -> None:
+    """Remove the previous Parquet version and its link (the caller holds the lock)."""
+    _previous_link(parquet_dir).unlink(missing_ok=True)
     _fsync(parquet_dir.parent)
     _remove_stale_parquet(parquet_dir)
 

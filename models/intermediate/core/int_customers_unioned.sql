@@ -1,7 +1,8 @@
 {#- Every person known as of as_of_date: the people with a customer-master account
     created by then (or with no creation date), plus everyone who has purchased by then
     (a card-only store buyer included). People come from identity resolution
-    (int_identity_records_resolved), so several accounts of one person are one row. -#}
+    (int_identity_records_resolved), so several accounts of one person are one row. The
+    placeholder of erased people (erased_customer_id) is not a person: never here. -#}
 -- A run whose sources failed a data-quality gate or are stale builds nothing on top of them:
 -- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
 
@@ -13,7 +14,7 @@ customers as (
 
 resolved as (
     select * from {{ ref('int_identity_records_resolved') }}
-    where source = 'shop'
+    where source = 'shop' and customer_id <> {{ erased_customer_id() }}
 ),
 
 orders as (
@@ -46,7 +47,9 @@ purchasers as (
     select distinct orders.customer_id
     from orders
     cross join as_of
-    where orders.ordered_at < as_of.as_of_end_at
+    where
+        orders.ordered_at < as_of.as_of_end_at
+        and not coalesce(orders.customer_id = {{ erased_customer_id() }}, false)
 ),
 
 known_people as (

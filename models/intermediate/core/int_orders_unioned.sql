@@ -62,7 +62,9 @@ final as (
     select
         unioned.order_id,
         unioned.customer_id,
-        unioned.source_customer_id,
+        -- an erased person's orders keep only the placeholder
+        case when not coalesce(unioned.customer_id = {{ erased_customer_id() }}, false) then unioned.source_customer_id end
+            as source_customer_id,
         unioned.order_source,
         unioned.source_order_id,
         unioned.channel,

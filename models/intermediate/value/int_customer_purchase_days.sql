@@ -6,6 +6,8 @@ with
 
 orders as (
     select * from {{ ref('int_orders_enriched') }}
+    -- the placeholder of erased people is not a customer to model
+    where not coalesce(customer_id = {{ erased_customer_id() }}, false)
 ),
 
 final as (

@@ -7,7 +7,10 @@
     Incremental and never rebuilt by --full-refresh: each run closes the versions that
     changed and opens their successors. rewind_history and reopen_history first undo what
     earlier runs recorded for this run's date or later, so a date re-run gives the same rows
-    and running an earlier date replays the history from there. -#}
+    and running an earlier date replays the history from there. anonymise_erased_history
+    then re-keys every row of an erased person to an anonymous placeholder, `(erased) <n>`,
+    keeping its segment and dates, so the totals recorded stay consistent; the model
+    closes the placeholder's open versions on the run date, as for anyone who leaves. -#}
 {{
     config(
         materialized='incremental',
@@ -18,12 +21,15 @@
         pre_hook=[
             "{{ rewind_history('valid_from') }}",
             "{{ reopen_history('valid_to') }}",
+            "{{ anonymise_erased_history('customer_id') }}",
         ],
     )
 }}
 
 -- A run whose sources failed a gate or are stale records no history:
 -- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
+-- Erased people's rows are re-keyed to anonymous placeholders (anonymise_erased_history):
+-- depends_on: {{ ref('int_erased_records') }}, {{ ref('int_erasure_requests_matched') }}, {{ ref('erasure_log') }}
 
 with
 

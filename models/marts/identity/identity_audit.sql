@@ -41,7 +41,7 @@ blocked_identifiers as (
         cast(component_record_count - 1 as {{ dbt.type_bigint() }}) as record_count,
         cast(null as {{ dbt.type_bigint() }}) as link_count
     from resolved
-    where group_status = 'unmerged_shared_device'
+    where group_status = 'unmerged_shared_device' and not is_erased
 ),
 
 unmerged_groups as (

@@ -6,7 +6,8 @@
     record that disappears from the sources closes its version.
 
     Incremental and never rebuilt by --full-refresh, like segment_membership_history:
-    re-running a date replaces its versions; an earlier date replays from there. -#}
+    re-running a date replaces its versions; an earlier date replays from there. An
+    erased person's records are left out, and erase_history deletes their earlier rows. -#}
 {{
     config(
         materialized='incremental',
@@ -17,12 +18,15 @@
         pre_hook=[
             "{{ rewind_history('valid_from') }}",
             "{{ reopen_history('valid_to') }}",
+            "{{ erase_history(['customer_id', 'previous_customer_id', 'source_customer_id']) }}",
         ],
     )
 }}
 
 -- A run whose sources failed a gate or are stale records no history:
 -- depends_on: {{ ref('int_raw_tables_gated') }}, {{ ref('int_source_freshness_checked') }}
+-- Erased people are deleted from the history (erase_history):
+-- depends_on: {{ ref('int_erased_identifiers') }}
 
 with
 
@@ -36,6 +40,7 @@ resolved as (
         source_customer_id,
         customer_id
     from {{ ref('int_identity_records_resolved') }}
+    where not is_erased
 ),
 
 open_versions as (

@@ -1,11 +1,13 @@
 {#- One row per source record (shop account, loyalty card seen at a till, web visitor's
     anonymous id) with the person it was resolved to: customer_id is the key every mart
-    uses for that person. Records of people who are not customers (web visitors linked to
+    uses for that person. Records of erased people are left out. Records of people who are not customers (web visitors linked to
     no account) are here too, so every record is accounted for exactly once. -#}
 with
 
 resolved as (
     select * from {{ ref('int_identity_records_resolved') }}
+    -- an erased person's records are gone (their orders stay in fct_orders under the placeholder)
+    where not is_erased
 ),
 
 final as (
