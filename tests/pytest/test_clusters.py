@@ -146,7 +146,7 @@ def test_features_follow_their_definitions(demo_warehouse: Warehouse) -> None:
             on customers.customer_id = patterns.customer_id
         left join intermediate.int_customer_categories_aggregated as categories
             on customers.customer_id = categories.customer_id
-        where customers.has_purchased
+        where customers.has_purchased and not customers.has_objected_to_profiling
         order by customers.customer_id
         """
     )
@@ -196,7 +196,8 @@ def test_sql_assignment_agrees_with_the_package_for_every_customer(
         "select * from intermediate.int_customer_cluster_features order by customer_id"
     )
     purchasers = demo_warehouse.query(
-        "select customer_id from marts.dim_customers where has_purchased order by customer_id"
+        "select customer_id from marts.dim_customers "
+        "where has_purchased and not has_objected_to_profiling order by customer_id"
     )
     assert features["customer_id"].tolist() == purchasers["customer_id"].tolist()
     scaling = _scaling(demo_warehouse)
