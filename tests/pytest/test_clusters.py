@@ -387,8 +387,10 @@ def test_clusters_recover_planted_behaviour(
     demo_warehouse: Warehouse, read_truth: Callable[[str], pd.DataFrame]
 ) -> None:
     """The clusters find the generator's planted personas: adjusted Rand index of at least
-    0.8 between cluster ids and personas (accounts that are not a duplicate identity), and
-    each of the five largest personas mostly in a cluster of its own."""
+    0.78 between cluster ids and personas (accounts that are not a duplicate identity), and
+    each of the five largest personas mostly in a cluster of its own. (0.8 before the model
+    was fitted without the objectors to profiling, about 8 % of the demo's purchasers: 0.786
+    on this data set.)"""
     truth = read_truth("customer_labels")
     labelled = _customer_clusters(demo_warehouse).merge(
         truth, on="customer_id", how="inner", validate="one_to_one"
@@ -398,7 +400,7 @@ def test_clusters_recover_planted_behaviour(
     agreement = adjusted_rand_score(labelled["persona"], labelled["cluster_id"])
     print(f"\nadjusted Rand index, cluster_id vs persona: {agreement:.3f}")
     print(pd.crosstab(labelled["persona"], labelled["cluster_id"], margins=True))
-    assert agreement >= 0.8
+    assert agreement >= 0.78
 
     largest = labelled["persona"].value_counts().index[:5]
     homes = {}
