@@ -146,7 +146,7 @@ def test_features_follow_their_definitions(demo_warehouse: Warehouse) -> None:
             on customers.customer_id = patterns.customer_id
         left join intermediate.int_customer_categories_aggregated as categories
             on customers.customer_id = categories.customer_id
-        where customers.has_purchased
+        where customers.has_purchased and not customers.has_objected_to_profiling
         order by customers.customer_id
         """
     )
@@ -196,7 +196,8 @@ def test_sql_assignment_agrees_with_the_package_for_every_customer(
         "select * from intermediate.int_customer_cluster_features order by customer_id"
     )
     purchasers = demo_warehouse.query(
-        "select customer_id from marts.dim_customers where has_purchased order by customer_id"
+        "select customer_id from marts.dim_customers "
+        "where has_purchased and not has_objected_to_profiling order by customer_id"
     )
     assert features["customer_id"].tolist() == purchasers["customer_id"].tolist()
     scaling = _scaling(demo_warehouse)
@@ -386,8 +387,10 @@ def test_clusters_recover_planted_behaviour(
     demo_warehouse: Warehouse, read_truth: Callable[[str], pd.DataFrame]
 ) -> None:
     """The clusters find the generator's planted personas: adjusted Rand index of at least
-    0.8 between cluster ids and personas (accounts that are not a duplicate identity), and
-    each of the five largest personas mostly in a cluster of its own."""
+    0.78 between cluster ids and personas (accounts that are not a duplicate identity), and
+    each of the five largest personas mostly in a cluster of its own. (0.8 before the model
+    was fitted without the objectors to profiling, about 8 % of the demo's purchasers: 0.786
+    on this data set.)"""
     truth = read_truth("customer_labels")
     labelled = _customer_clusters(demo_warehouse).merge(
         truth, on="customer_id", how="inner", validate="one_to_one"
@@ -397,7 +400,7 @@ def test_clusters_recover_planted_behaviour(
     agreement = adjusted_rand_score(labelled["persona"], labelled["cluster_id"])
     print(f"\nadjusted Rand index, cluster_id vs persona: {agreement:.3f}")
     print(pd.crosstab(labelled["persona"], labelled["cluster_id"], margins=True))
-    assert agreement >= 0.8
+    assert agreement >= 0.78
 
     largest = labelled["persona"].value_counts().index[:5]
     homes = {}

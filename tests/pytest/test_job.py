@@ -378,12 +378,30 @@ def test_size_history_and_drift_follow_the_published_summaries(world: JobWorld) 
         "select segment_family, segment, customer_count, customer_share from segment_summary",
     )
     shares = {"2026-06-30": summary.set_index(["segment_family", "segment"])["customer_share"]}
-    # the earlier date, whose published copy is gone, against the history's state then
+    # the earlier date, whose published copy is gone, against the history's state then;
+    # objectors to profiling have no membership and are counted as 'Not profiled', so the
+    # customer base is a family's total and the state holds everyone else
     state = _state_on(world.published, "2026-05-31")
     counted = state.groupby(["segment_family", "segment"]).size().rename("customer_count")
-    customers = state["customer_id"].nunique()
-    shares["2026-05-31"] = counted / customers
-    for day, expected in [("2026-06-30", summary[columns]), ("2026-05-31", counted.reset_index())]:
+    earlier = sizes[sizes["as_of_date"].astype(str) == "2026-05-31"]
+    customers = earlier.groupby("segment_family")["customer_count"].sum()
+    assert customers.nunique() == 1, customers
+    customers = int(customers.iloc[0])
+    not_profiled = earlier[earlier["segment"] == "Not profiled"]["customer_count"]
+    assert (not_profiled == customers - state["customer_id"].nunique()).all()
+    with_objectors = pd.concat(
+        [
+            counted,
+            not_profiled.set_axis(
+                pd.MultiIndex.from_frame(earlier.loc[not_profiled.index, columns[:2]])
+            ).rename("customer_count"),
+        ]
+    )
+    shares["2026-05-31"] = with_objectors / customers
+    for day, expected in [
+        ("2026-06-30", summary[columns]),
+        ("2026-05-31", with_objectors.reset_index()),
+    ]:
         recorded = sizes[(sizes["as_of_date"].astype(str) == day) & (sizes["customer_count"] > 0)]
         assert _sorted(recorded[columns]).equals(_sorted(expected[columns])), day
 

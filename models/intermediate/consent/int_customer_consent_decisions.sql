@@ -25,6 +25,10 @@ people as (
     select * from {{ ref('int_customer_accounts_merged') }}
 ),
 
+customer_base as (
+    select * from {{ ref('int_customers_unioned') }}
+),
+
 as_of as (
     select * from {{ ref('int_as_of_date_resolved') }}
 ),
@@ -80,6 +84,9 @@ account_decisions as (
     from events_ranked
     inner join resolved
         on events_ranked.customer_id = resolved.source_customer_id
+    {# only people of the customer base as of as_of_date #}
+    inner join customer_base
+        on resolved.customer_id = customer_base.customer_id
     left join customers
         on events_ranked.customer_id = customers.customer_id
     left join people

@@ -120,6 +120,17 @@ def _definitions_table(registry: pd.DataFrame, summary: pd.DataFrame, family: st
             f'<td class="meaning">{html.escape(str(row.segment_description))}</td>'
             f"<td><code>{html.escape(str(rule))}</code></td></tr>"
         )
+    if not rows.empty:  # people who objected to profiling: counted, in no segment
+        unranked = summary[(summary["segment_family"] == family) & summary["rule_priority"].isna()]
+        for row in unranked.itertuples():
+            body.append(
+                f"<tr><td>{html.escape(str(row.segment))}</td>"
+                + _number_cells(
+                    row.customer_count, row.customer_share, row.revenue, row.revenue_share
+                )
+                + '<td class="meaning">objected to profiling: counted, in no segment</td>'
+                + "<td></td></tr>"
+            )
     return (
         '<table class="definitions"><tr><th>segment</th><th class="number">customers</th>'
         '<th class="number">share</th><th class="number">revenue</th>'
