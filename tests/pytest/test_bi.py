@@ -130,7 +130,16 @@ def test_exposures_declare_the_dashboard_and_the_report_on_public_marts(manifest
     # the segment families are declared as exposures too, one per family file
     families = {name for name, node in exposures.items() if "segment_family" in node["meta"]}
     assert families == {f"segment_family_{family['family']}" for family in registry.load_registry()}
-    exposures = {name: node for name, node in exposures.items() if name not in families}
+    # and so are the audiences, one per audience file, each downstream of audience_members
+    audiences = {name for name, node in exposures.items() if "audience" in node["meta"]}
+    assert audiences
+    for name in audiences:
+        assert name == f"audience_{exposures[name]['meta']['audience']['audience']}"
+        assert exposures[name]["type"] == "application", name
+        assert exposures[name]["depends_on"]["nodes"] == [
+            "model.segment_warehouse.audience_members"
+        ]
+    exposures = {name: node for name, node in exposures.items() if name not in families | audiences}
     assert set(exposures) == {"customer_segments_dashboard", "segment_report"}
     assert exposures["customer_segments_dashboard"]["type"] == "dashboard"
     assert exposures["segment_report"]["type"] == "analysis"

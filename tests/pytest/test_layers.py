@@ -97,7 +97,8 @@ def naming_violations(manifest: dict) -> list[str]:
     in models/staging/<source>/ (<source> is the folder: a raw source, the loader or the
     reference seeds); intermediate: int_*; marts: no int_/stg_/base_ prefix; a YAML file
     in a layer folder: _<folder>__<what>.yml, except a segment family's file
-    (families/<family>.yml, declaring the exposure segment_family_<family>).
+    (families/<family>.yml, declaring the exposure segment_family_<family>) and an
+    audience's file (audiences/<audience>.yml, declaring the exposure audience_<audience>).
     """
     violations = []
     for node in _project_nodes(manifest, "nodes"):
@@ -122,6 +123,9 @@ def naming_violations(manifest: dict) -> list[str]:
         if parts[-2:-1] == ("families",):
             if family_files.get(path) != f"segment_family_{PurePosixPath(path).stem}":
                 violations.append(f"{path}: family file not declaring segment_family_<file name>")
+        elif parts[-2:-1] == ("audiences",):
+            if family_files.get(path) != f"audience_{PurePosixPath(path).stem}":
+                violations.append(f"{path}: audience file not declaring audience_<file name>")
         elif len(parts) > 2 and parts[0] == "models":
             folder = parts[-2]
             if not re.fullmatch(rf"_{re.escape(folder)}__[a-z0-9_]+\.ya?ml", parts[-1]):
