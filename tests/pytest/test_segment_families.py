@@ -679,6 +679,15 @@ def _edit_family(project: Path, name: str, edit: Callable[[dict[str, Any]], None
     path.write_text(yaml.safe_dump(properties, sort_keys=False))
 
 
+def _edit_audience(project: Path, name: str, segments: dict[str, list[str]]) -> Path:
+    """Point an audience file of the copy at other segments; return the file."""
+    path = project / "models" / "marts" / "activation" / "audiences" / f"{name}.yml"
+    properties = yaml.safe_load(path.read_text())
+    properties["exposures"][0]["config"]["meta"]["audience"]["segments"] = segments
+    path.write_text(yaml.safe_dump(properties, sort_keys=False))
+    return path
+
+
 def _regenerate(project: Path) -> None:
     """`make registry-docs` on the copy."""
     registry.main(["--project-dir", str(project), "--write", str(project / "docs" / "segments.md")])
@@ -761,6 +770,9 @@ def extended_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFact
     _edit_family(project, "vip", _extend_vip)
     _add_returns_family(project)
     _regenerate(project)
+    # an audience that selected the retired segment stops the run (see
+    # test_an_audience_naming_a_retired_segment_stops_the_run); it moves to the new one
+    _edit_audience(project, "lapsed_vips_email", {"vip": ["Rising star"]})
     database = work_dir / "warehouse.duckdb"
     run = _run_dbt_in(
         project,
@@ -772,6 +784,28 @@ def extended_warehouse(demo_dataset: Path, tmp_path_factory: pytest.TempPathFact
         },
     )
     return Warehouse(database=database, raw_dir=demo_dataset / "raw", run=run)
+
+
+def test_an_audience_naming_a_retired_segment_stops_the_run(
+    demo_dataset: Path, tmp_path: Path
+) -> None:
+    project = _copy_project(tmp_path / "project")
+    _edit_family(project, "vip", _extend_vip)
+    _regenerate(project)
+    run = _run_dbt_in(
+        project,
+        ["compile", "--select", "audience_registry"],
+        tmp_path,
+        env={
+            "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(demo_dataset / "raw"),
+            "SEGMENT_WAREHOUSE_TEST_DB": str(tmp_path / "warehouse.duckdb"),
+        },
+    )
+    assert not run.success
+    assert (
+        "Audience (models/marts/activation/audiences/lapsed_vips_email.yml): 'Lapsed VIP' is "
+        "not an active segment of family 'vip'" in run.output
+    )
 
 
 def _status(statuses: dict[str, str], prefix: str) -> str:
