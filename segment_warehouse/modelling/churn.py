@@ -137,8 +137,21 @@ def precision_at_top(scores: np.ndarray, churned: np.ndarray, share: float = 0.1
 
 
 def evaluate_scores(scores: np.ndarray, churned: np.ndarray) -> dict[str, float]:
-    """Return AUC, precision and lift in the top decile, and the churn rate."""
+    """Return AUC, precision and lift in the top decile, and the churn rate.
+
+    Raises:
+        ChurnFitError: Some scores are not finite (NaN or infinite), as a degenerate model
+            fit gives them: a score that ranks nobody cannot be evaluated, and evaluating
+            the others alone would flatter the model.
+
+    """
     scores, churned = np.asarray(scores, dtype=float), np.asarray(churned, dtype=int)
+    not_finite = int(np.count_nonzero(~np.isfinite(scores)))
+    if not_finite:
+        raise ChurnFitError(
+            f"{not_finite} of {len(scores)} scores are not finite (NaN or infinite): "
+            "the model's fit is degenerate on this data, so it is not evaluated"
+        )
     churn_rate = float(churned.mean()) if len(churned) else float("nan")
     two_classes = len(np.unique(churned)) == 2
     auc = float(roc_auc_score(churned, scores)) if two_classes else float("nan")

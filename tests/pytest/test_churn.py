@@ -155,6 +155,15 @@ def test_evaluate_scores_without_both_classes_or_rows() -> None:
         assert np.isnan(empty[key]), key
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_evaluate_scores_refuses_scores_that_are_not_finite(bad: float) -> None:
+    # a degenerate BG/NBD fit gives NaN expected purchases for every customer; AUC would
+    # crash on it (sklearn: "Input contains NaN"), and dropping the rows would flatter
+    scores = np.array([0.9, bad, 0.2, 0.4])
+    with pytest.raises(churn.ChurnFitError, match="1 of 4 scores are not finite"):
+        churn.evaluate_scores(scores, np.array([1, 0, 0, 1]))
+
+
 @pytest.mark.parametrize(
     ("n", "share", "top"),
     [(5, 0.1, 1), (10, 0.1, 1), (11, 0.1, 2), (20, 0.1, 2), (21, 0.1, 3), (30, 0.1, 3),

@@ -195,6 +195,40 @@ def test_hand_made_bad_rows_land_in_quarantine_with_reasons(tmp_path: Path) -> N
     assert clusters["cluster_segment"].tolist() == ["Not clustered"]
 
 
+def test_a_shop_whose_customers_buy_at_random_builds_and_says_what_cannot_be_evaluated(
+    tmp_path: Path,
+) -> None:
+    # purchases spread at random over one year: BG/NBD cannot be identified, its expected
+    # purchases are NaN, and the churn evaluation once crashed the build on them
+    rng = np.random.default_rng(3)
+    start, span = pd.Timestamp("2025-07-01"), 364 * 86_400
+    rows = []
+    for customer in range(1500):
+        for fraction in np.sort(rng.random(rng.poisson(6) + 1)):
+            ordered_at = start + pd.Timedelta(seconds=float(fraction * span))
+            rows.append((f"O{len(rows):07d}", f"C{customer:05d}", str(ordered_at), "42.00"))
+    raw_dir = tmp_path / "raw"
+    raw_dir.mkdir()
+    orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "ordered_at", "amount"])
+    orders.to_csv(raw_dir / "orders.csv", index=False)
+    warehouse = build_warehouse(raw_dir, tmp_path / "build")
+    assert not warehouse.run.failed_nodes()
+    evaluation = warehouse.query(
+        "select model_name, auc, message from marts.churn_model_evaluation"
+    ).set_index("model_name")
+    baseline = evaluation.loc["expected_purchases_baseline"]
+    assert pd.isna(baseline["auc"]) and "scores are not finite" in baseline["message"]
+    assert evaluation.loc["classifier", "message"] == "ok"
+    # the unidentified fit predicts nobody: Unknown, never a NaN published as a value
+    predictions = warehouse.query(
+        "select predicted_value_segment, count(*) as n, count(expected_purchases) as known"
+        " from marts.customer_value_predictions group by all"
+    )
+    assert predictions.to_dict("records") == [
+        {"predicted_value_segment": "Not predicted", "n": 1500, "known": 0}
+    ]
+
+
 def test_orders_only_input_builds_the_scv_lifecycle_rfm_and_clusters(tmp_path: Path) -> None:
     from segment_warehouse.demo.generator import generate
 
