@@ -25,7 +25,11 @@ published file, and dbt's output goes to a log file per run. Statuses (:data:`ST
 - ``killed``: stopped by SIGINT or SIGTERM (named in the message);
 - ``abandoned``: the process died without recording an outcome (SIGKILL, a crash, power
   loss); the next run marks any ``running`` or ``publishing`` record so once it holds the
-  lock, since no other job can be running then.
+  lock, since no other job can be running then;
+- ``unchanged``: nothing new. The run would read exactly what the published run read: the
+  same raw files (by content), project files, package, vars, target, publication options
+  and ``as_of_date`` (:mod:`segment_warehouse.pipeline.fingerprint`). Nothing is rebuilt;
+  the publication stays, current. ``--force`` and ``--full-refresh`` always rebuild.
 
 Signals: dbt runs in its own session, so a terminal's Ctrl-C reaches the job only. On
 SIGINT or SIGTERM the job terminates dbt's process group (SIGTERM, then SIGKILL after
@@ -36,7 +40,8 @@ the swap is done and the run recorded ``success``; the job then exits with 130 o
 before any next date. On Linux dbt also dies with the job when the job is killed with
 SIGKILL.
 
-Exit codes (:data:`EXIT_CODES`): 0 every date built, passed and was published; 1 a build,
+Exit codes (:data:`EXIT_CODES`): 0 every date built, passed and was published (or was
+unchanged since its published run); 1 a build,
 a gate or the publish failed (the previous publication stays in place); 2 invalid
 arguments; 3 another refresh of the warehouse is running; 130 stopped by SIGINT; 143
 stopped by SIGTERM.
@@ -67,7 +72,7 @@ from segment_warehouse.paths import (
     ProjectPaths,
     project_paths,
 )
-from segment_warehouse.pipeline import erasure, publish
+from segment_warehouse.pipeline import erasure, fingerprint, publish
 from segment_warehouse.pipeline.dbt_runner import dbt_command
 from segment_warehouse.pipeline.locks import (
     JobStopped,
@@ -80,6 +85,7 @@ from segment_warehouse.pipeline.locks import (
     stop_process_group,
 )
 from segment_warehouse.pipeline.runs import (
+    CURRENT_STATUSES,
     STATUSES,
     UNFINISHED_STATUSES,
     RunRecord,
@@ -91,7 +97,9 @@ from segment_warehouse.pipeline.runs import (
     node_message,
     one_line,
     print_record,
+    published_run_id,
     published_runs_relation,
+    read_run,
     record_run,
     summarise_results,
     utc_now,
@@ -104,7 +112,10 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_CODES = {
-    EXIT_SUCCESS: "success: every date built, passed and was published",
+    EXIT_SUCCESS: (
+        "success: every date built, passed and was published, or was unchanged since its "
+        "published run"
+    ),
     EXIT_FAILED: "a build, a gate or the publish failed (the previous publication is kept)",
     EXIT_USAGE: "invalid arguments",
     EXIT_LOCKED: "another refresh of this warehouse is running (nothing was done)",
@@ -131,6 +142,8 @@ class JobSettings:
     extra_vars: dict[str, Any] = field(default_factory=dict)
     allow_rewind: bool = False
     full_refresh: bool = False
+    force: bool = False
+    """Rebuild even when nothing changed since the published run."""
     parquet_dir: Path | None = None
     """Where Parquet copies of the published marts go (a link publish manages); None: none."""
     include_pii: bool = False
@@ -220,11 +233,52 @@ def latest_recorded_date(database: Path) -> dt.date | None:
     return rows[0][0]
 
 
-def _dbt_build_command(settings: JobSettings, as_of_date: dt.date) -> list[str]:
-    """Return the dbt build command line of one date."""
+def _build_variables(settings: JobSettings, as_of_date: dt.date) -> dict[str, Any]:
+    """Return the dbt vars of one date's build."""
     variables = {**settings.extra_vars, "as_of_date": as_of_date.isoformat()}
     if settings.max_source_age_days is not None:
         variables["quality.source_max_age_days"] = settings.max_source_age_days
+    return variables
+
+
+def _inputs_digest(settings: JobSettings, as_of_date: dt.date) -> str | None:
+    """Return the digest of what one date's run reads (None: it cannot be known)."""
+    options = {
+        "vars": _build_variables(settings, as_of_date),
+        "target": settings.target,
+        "database": str(settings.database),
+        "published": str(settings.published),
+        "parquet_dir": str(settings.parquet_dir) if settings.parquet_dir else None,
+        "audience_dir": str(settings.audience_dir) if settings.audience_dir else None,
+        "include_pii": settings.include_pii,
+    }
+    return fingerprint.inputs_digest(settings.project, options)
+
+
+def _unchanged_run(settings: JobSettings, record: RunRecord) -> RunRecord | None:
+    """Return the published run that ``record`` would repeat, or None when it must build.
+
+    It repeats a run when the published copy holds that run, the run succeeded, read the
+    same inputs (digest) for the same as_of_date, and its Parquet and audience exports are
+    in place. ``--force`` and ``--full-refresh`` always build.
+    """
+    if settings.force or settings.full_refresh or record.inputs_digest is None:
+        return None
+    run_id = published_run_id(settings.published)
+    previous = read_run(settings.database, run_id) if run_id else None
+    if previous is None or previous.status != "success" or not previous.published:
+        return None
+    if (previous.inputs_digest, previous.as_of_date) != (record.inputs_digest, record.as_of_date):
+        return None
+    exports = (settings.parquet_dir, settings.audience_dir)
+    if any(path is not None and not path.exists() for path in exports):
+        return None
+    return previous
+
+
+def _dbt_build_command(settings: JobSettings, as_of_date: dt.date) -> list[str]:
+    """Return the dbt build command line of one date."""
+    variables = _build_variables(settings, as_of_date)
     # unit tests check SQL logic on fixed inputs: they run in CI, not in every refresh
     # --full-refresh re-parses every raw row in the incremental base models; the history
     # models are never rebuilt (full_refresh: false)
@@ -295,6 +349,16 @@ def refresh(
     try:
         for abandoned in mark_abandoned(settings, found_by=record.run_id):
             print_record(abandoned)
+        record.inputs_digest = _inputs_digest(settings, as_of_date)
+        previous = _unchanged_run(settings, record)
+        if previous is not None:
+            message = (
+                f"nothing new since run {previous.run_id}: the same raw files, project, vars "
+                f"and as_of_date {record.as_of_date}; its publication is current, nothing "
+                "was rebuilt (--force rebuilds)"
+            )
+            finish_run(settings, record, "unchanged", message, published=False)
+            return record
         record_run(settings, record, final=False)
         erasures_before = erasure.erasure_state(settings.database)
         return_code = _run_dbt_build(settings, as_of_date, Path(record.log_file))
@@ -442,7 +506,7 @@ def _run_dates(
         stop = pending_stop()
         if stop is not None:
             raise stop
-        if record.status != "success":
+        if record.status not in CURRENT_STATUSES:
             return
 
 
@@ -470,8 +534,9 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
             "Scheduled refresh: dbt build for an as_of_date (source freshness checked), "
             "segment history recorded, public marts published atomically for BI, and a run "
             "record written to ops.job_runs and job_runs.jsonl (running, publishing, "
-            "success, failed, killed or abandoned). One refresh of a warehouse at a time "
-            "(lock file <database>.refresh.lock). Exit code 0 only when everything passed."
+            "success, failed, killed, abandoned or unchanged: nothing new since the published "
+            "run). One refresh of a warehouse at a time (lock file <database>.refresh.lock). "
+            "Exit code 0 only when everything passed."
         ),
         epilog=_exit_codes_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -506,6 +571,14 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
         help=(
             "re-parse every raw row in the incremental base models (orders, order lines, web "
             "sessions) instead of the new and changed ones; the segment history is kept"
+        ),
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help=(
+            "build and publish even when the raw files, the project, the vars and the date "
+            "are those of the published run (by default such a run is recorded unchanged)"
         ),
     )
     parser.add_argument(
@@ -601,6 +674,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
             allow_rewind=args.rewind or bool(args.backfill),
             project_dir=project.root,
             full_refresh=args.full_refresh,
+            force=args.force,
         )
         settings.database.parent.mkdir(parents=True, exist_ok=True)
         settings.published.parent.mkdir(parents=True, exist_ok=True)
@@ -624,5 +698,5 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     except (duckdb.Error, publish.PublishError, OSError) as error:
         print(f"{prog}: error: {type(error).__name__}: {one_line(error)}", file=sys.stderr)
         return EXIT_FAILED
-    succeeded = records and all(record.status == "success" for record in records)
+    succeeded = records and all(record.status in CURRENT_STATUSES for record in records)
     return EXIT_SUCCESS if succeeded else EXIT_FAILED

@@ -37,10 +37,16 @@ STATUSES = {
     "failed": "the build, a gate or the publish failed; the previous publication stays",
     "killed": "stopped by SIGINT or SIGTERM; the previous publication stays",
     "abandoned": "the process died without recording an outcome; marked by a later run",
+    "unchanged": (
+        "nothing new: the raw files, the project, the vars and as_of_date are those of the "
+        "published run, so nothing was rebuilt and the publication stays current"
+    ),
 }
 """Every status a run record can have, and what it means."""
 UNFINISHED_STATUSES = ("running", "publishing")
 """Statuses of a run that has not ended; one left behind belongs to a process that died."""
+CURRENT_STATUSES = ("success", "unchanged")
+"""Statuses after which the published copy is current for the run's date and inputs."""
 
 MESSAGE_CHARS = 1500
 """A failed node's message is cut to this many characters in the run's message."""
@@ -67,6 +73,9 @@ class RunRecord:
     """The job's process id."""
     host: str = ""
     """The machine the job ran on."""
+    inputs_digest: str | None = None
+    """SHA-256 of what the run read (:mod:`segment_warehouse.pipeline.fingerprint`); None
+    when it could not be computed."""
 
 
 def utc_now() -> dt.datetime:
@@ -225,6 +234,7 @@ _RUNS_COLUMNS = (
     # added after the first version: older warehouses get them with alter table
     ("pid", "integer"),
     ("host", "varchar"),
+    ("inputs_digest", "varchar"),
 )
 _JSON_FIELDS = ("node_counts", "failed_nodes", "warned_tests", "row_counts")
 
@@ -329,6 +339,7 @@ def _read_records(
                 log_file=values["log_file"] or "",
                 pid=values["pid"],
                 host=values["host"] or "",
+                inputs_digest=values["inputs_digest"],
             )
         )
     return records
@@ -361,7 +372,7 @@ def mark_abandoned(settings: JobSettings, *, found_by: str) -> list[RunRecord]:
         )
     if not left:
         return []
-    published_run = _published_run_id(settings.published)
+    published_run = published_run_id(settings.published)
     for record in left:
         process = f"process {record.pid or '(pid not recorded)'} on {record.host or '(host?)'}"
         record.message = (
@@ -377,12 +388,35 @@ def mark_abandoned(settings: JobSettings, *, found_by: str) -> list[RunRecord]:
     return left
 
 
-def _published_run_id(published: Path) -> str | None:
+def published_run_id(published: Path) -> str | None:
+    """Return the run id the published copy holds (None: nothing readable is published)."""
     try:
         publication = publish.read_publication(published)
     except publish.PublishError:
         return None
     return publication.run_id if publication is not None else None
+
+
+def read_run(database: Path, run_id: str) -> RunRecord | None:
+    """Return the record of ``run_id`` from ops.job_runs (None when there is none)."""
+    if not database.exists():
+        return None
+    with duckdb.connect(str(database), read_only=True) as connection:
+        exists = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'ops' and table_name = 'job_runs'"
+        ).fetchall()[0][0]
+        columns = {
+            row[0]
+            for row in connection.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'ops' and table_name = 'job_runs'"
+            ).fetchall()
+        }
+        if not exists or not {name for name, _ in _RUNS_COLUMNS} <= columns:
+            return None
+        found = _read_records(connection, "run_id = ?", [run_id])
+    return found[-1] if found else None
 
 
 def published_runs_relation(succeeded: RunRecord) -> str:

@@ -8,6 +8,7 @@ job call is the real command line in its own process, with real dbt.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -19,8 +20,9 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pandas as pd
@@ -28,7 +30,7 @@ import pytest
 from conftest import reference_lifecycle, table_checksum
 
 from segment_warehouse.paths import PROJECT_DIR
-from segment_warehouse.pipeline import locks
+from segment_warehouse.pipeline import job, locks
 from segment_warehouse.pipeline import runs as run_records
 from segment_warehouse.pipeline.publish import PAUSE_BEFORE_SWAP_ENV
 
@@ -437,6 +439,51 @@ def test_an_earlier_date_is_refused_without_rewind(world: JobWorld) -> None:
     assert refused.returncode == 2
     assert "before the latest recorded run (2026-06-30)" in refused.stderr
     assert _publication(world.published) == before
+
+
+def test_a_run_with_nothing_new_is_recorded_unchanged_and_builds_nothing(
+    world: JobWorld,
+) -> None:
+    """Same raw files, project, vars and date as the published run: no dbt, no publish."""
+    published = _publication(world.published)
+    files = _published_files(world)
+    runs_before = world.runs()
+    again = world.run("--as-of-date", "2026-06-30")
+    assert again.returncode == 0, again.stdout + again.stderr
+    record = world.runs().iloc[-1]
+    assert len(world.runs()) == len(runs_before) + 1
+    assert record["status"] == "unchanged" and not record["published"]
+    assert record["inputs_digest"] == runs_before["inputs_digest"].iloc[-1]
+    assert f"nothing new since run {published['run_id']}" in record["message"]
+    assert f"2026-06-30: unchanged - nothing new since run {published['run_id']}" in again.stdout
+    assert not Path(record["log_file"]).exists()  # dbt never started
+    assert _publication(world.published) == published and _published_files(world) == files
+
+    # anything that changes what the build reads is a rebuild, never a skip
+    settings = job.JobSettings(
+        database=world.database,
+        published=world.published,
+        parquet_dir=world.published.parent / "parquet",
+        audience_dir=world.published.parent / "audiences",
+        target="test",
+        project_dir=PROJECT_DIR,
+    )
+    as_of = dt.date(2026, 6, 30)
+    same = job.RunRecord("x", "2026-06-30", "", inputs_digest=record["inputs_digest"])
+    with mock.patch.dict(os.environ, {"SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(world.raw_dir)}):
+        assert job._inputs_digest(settings, as_of) == record["inputs_digest"]
+        assert job._unchanged_run(settings, same) is not None
+        for changed in (
+            replace(settings, extra_vars={"rfm.bins": 4}),
+            replace(settings, include_pii=True),
+            replace(settings, audience_dir=None),
+        ):
+            assert job._inputs_digest(changed, as_of) != record["inputs_digest"]
+        assert job._inputs_digest(settings, dt.date(2026, 7, 1)) != record["inputs_digest"]
+        for rebuilding in (replace(settings, force=True), replace(settings, full_refresh=True)):
+            assert job._unchanged_run(rebuilding, same) is None
+        other = replace(same, inputs_digest="0" * 64)
+        assert job._unchanged_run(settings, other) is None
 
 
 def test_stale_sources_fail_the_run_and_publish_nothing(world: JobWorld) -> None:

@@ -84,6 +84,7 @@ def test_help_describes_the_job(tmp_path: Path) -> None:
         "--step",
         "--rewind",
         "--full-refresh",
+        "--force",
         "--max-source-age-days",
     ]:
         assert option in shown.stdout
@@ -182,6 +183,7 @@ def test_every_status_is_documented() -> None:
         "failed",
         "killed",
         "abandoned",
+        "unchanged",
     ]
     for status in run_records.STATUSES:
         assert f"``{status}``" in job.__doc__, status
