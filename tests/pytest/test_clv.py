@@ -217,3 +217,68 @@ def test_fits_do_not_depend_on_row_order() -> None:
     assert clv.fit_gamma_gamma(frequency, spend) == clv.fit_gamma_gamma(
         frequency[order], spend[order]
     )
+
+
+def test_weighted_rows_equal_the_rows_they_stand_for() -> None:
+    """The objectives on distinct rows with counts as weights equal those on every row."""
+    frequency, recency, age = simulate_bg_nbd(TRUE_BG_NBD, 3_000, seed=7)
+    frequency, recency, age = (np.round(v) for v in (frequency, recency, age))
+    recency = np.minimum(recency, age)
+    (distinct_x, distinct_t, distinct_age), counts = clv.compress(frequency, recency, age)
+    assert len(counts) < len(frequency)
+    point = np.log([0.6, 7.0, 0.9, 2.2])
+    every_row = clv._BgNbdObjective(frequency, recency, age)(point)
+    weighted = clv._BgNbdObjective(distinct_x, distinct_t, distinct_age, counts)(point)
+    assert weighted[0] == pytest.approx(every_row[0], rel=1e-12)
+    np.testing.assert_allclose(weighted[1], every_row[1], rtol=1e-10, atol=1e-14)
+
+    repeat = frequency > 0
+    spend = np.round(np.random.default_rng(8).gamma(6.0, 2.5, repeat.sum()))
+    (distinct_x, distinct_m), counts = clv.compress(frequency[repeat], spend)
+    assert len(counts) < repeat.sum()
+    point = np.log([4.0, 3.0, 12.0])
+    every_row = clv._GammaGammaObjective(frequency[repeat], spend)(point)
+    weighted = clv._GammaGammaObjective(distinct_x, distinct_m, counts)(point)
+    assert weighted[0] == pytest.approx(every_row[0], rel=1e-12)
+    np.testing.assert_allclose(weighted[1], every_row[1], rtol=1e-10, atol=1e-14)
+
+
+def test_value_codes_count_whole_numbers_and_factorise_the_rest() -> None:
+    for values in (
+        np.array([3.0, 1.0, 3.0, 2.0]),  # whole, every value from the lowest up
+        np.array([7.0, 0.0, 7.0, 2.0]),  # whole, with gaps
+        np.array([0.5, 2.0, 0.5, 1e9]),  # fractions and a count too large to bin
+    ):
+        distinct, codes = clv._value_codes(values)
+        np.testing.assert_array_equal(distinct, np.unique(values))
+        np.testing.assert_array_equal(distinct[codes], values)
+
+
+def test_large_summaries_do_not_depend_on_row_order_beyond_the_tolerance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Above LARGE_FIT_ROWS rows are not compressed (nor sorted), so the order of summation
+    follows the rows: the estimates agree to the search's tolerance, not bit for bit."""
+    monkeypatch.setattr(clv, "LARGE_FIT_ROWS", 2_000)
+    monkeypatch.setattr(clv, "SUBSAMPLE_ROWS", 1_000)
+    frequency, recency, age = simulate_bg_nbd(TRUE_BG_NBD, 20_000, seed=9)
+    order = np.random.default_rng(3).permutation(len(frequency))
+    fit = clv.fit_bg_nbd(frequency, recency, age)
+    shuffled = clv.fit_bg_nbd(frequency[order], recency[order], age[order])
+    assert fit.converged and shuffled.converged and "Newton" in fit.message
+    for name, value in fit.parameters.items():
+        assert shuffled.parameters[name] == pytest.approx(value, rel=1e-8), name
+
+
+def test_large_unidentified_data_fail_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the large path too, data that do not identify the model end at the bound with a
+    warning, whether the subsample search or the Newton steps give up."""
+    monkeypatch.setattr(clv, "LARGE_FIT_ROWS", 100)
+    monkeypatch.setattr(clv, "SUBSAMPLE_ROWS", 50)
+    frequency = np.tile([1.0, 2.0], 300)
+    recency = np.tile([5.0, 8.0], 300)
+    age = np.full(600, 10.0)
+    with pytest.warns(clv.ClvConvergenceWarning, match="bound of the search"):
+        fit = clv.fit_bg_nbd(frequency, recency, age)
+    assert not fit.converged
+    assert fit.n_customers == 600

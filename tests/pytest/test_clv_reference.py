@@ -201,3 +201,49 @@ def test_edge_cases_match_lifetimes(fits: Fits) -> None:
         p * gamma / (q - 1),
         rtol=1e-12,
     )
+
+
+def test_large_summaries_reach_the_same_optimum(
+    fits: Fits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above LARGE_FIT_ROWS every row is evaluated and the search starts at a subsample's
+    optimum (L-BFGS-B on every k-th row, Newton steps on larger samples up to all rows):
+    lowered here so that the 25,000 customers take that path. It must end at the optimum
+    the compressed path finds (to 1e-6 relative, the goal against lifetimes; L-BFGS-B stops
+    within about 1e-7), at least as high, and match lifetimes."""
+    monkeypatch.setattr(clv, "LARGE_FIT_ROWS", 5_000)
+    monkeypatch.setattr(clv, "SUBSAMPLE_ROWS", 1_000)
+    summary = fits.summary
+    large_fits = {
+        "bg_nbd": clv.fit_bg_nbd(summary.frequency, summary.recency, summary.age),
+        "gamma_gamma": clv.fit_gamma_gamma(summary.frequency, summary.monetary_value),
+    }
+    references = {
+        "bg_nbd": (fits.bg_nbd, reference_bg_nbd_parameters(fits)),
+        "gamma_gamma": (fits.gamma_gamma, reference_gamma_gamma_parameters(fits)),
+    }
+    for model_name, large in large_fits.items():
+        compressed, reference = references[model_name]
+        assert large.converged and "Newton steps on all rows" in large.message, large.message
+        assert large.n_distinct == large.n_customers == compressed.n_customers
+        assert compressed.n_distinct < compressed.n_customers
+        for name, value in large.parameters.items():
+            assert value == pytest.approx(compressed.parameters[name], rel=1e-6), name
+            assert value == pytest.approx(reference[name], rel=RELATIVE_TOLERANCE), name
+        assert large.log_likelihood >= compressed.log_likelihood * (1 + 1e-12)
+
+
+def test_large_summaries_end_at_a_stationary_point(
+    fits: Fits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At the large path's estimates, a Newton step with the Hessian of all rows (finite
+    differences of the exact gradient) moves no log parameter by 1e-8."""
+    monkeypatch.setattr(clv, "LARGE_FIT_ROWS", 5_000)
+    monkeypatch.setattr(clv, "SUBSAMPLE_ROWS", 1_000)
+    summary = fits.summary
+    fit = clv.fit_bg_nbd(summary.frequency, summary.recency, summary.age)
+    objective = clv._BgNbdObjective(summary.frequency, summary.recency, summary.age)
+    point = np.log([fit.parameters[name] for name in clv.BG_NBD_PARAMETERS])
+    _, gradient = objective(point)
+    step = np.linalg.solve(clv._hessian(objective, point, 1e-4), gradient)
+    assert np.max(np.abs(step)) < 1e-8, step
