@@ -6,7 +6,8 @@ is the day whose arrivals add the share of orders closest to ``--increment-share
 to the orders that arrived before it, among the last ``--search-days`` days of the data;
 day 0 is the day before. The day-0 files hold the rows that arrived by the end of day 0, the
 day-1 files add the rows that arrived on day 1 (new orders, their lines, the day's web
-sessions, late rows); the other raw files are the same in both. Then, in one run, each step
+sessions, late rows, and the day's store transactions, returns, sign-ups, feedback and
+consents). Then, in one run, each step
 in a child process of its own (wall seconds and peak resident memory from ``os.wait4``,
 which counts the child's own children, such as the job's dbt):
 
@@ -16,7 +17,8 @@ which counts the child's own children, such as the job's dbt):
   given, no currency conversion), the lifecycle stage (the project's lifecycle.* vars)
   and recency, frequency and monetary quintiles;
 - core path: ``dbt build --select`` :data:`CORE_SELECT` as of day 0 into a fresh
-  warehouse (dbt's default: the models, seeds, data tests and unit tests selected);
+  warehouse: the models and seeds selected and their data tests and unit tests, with
+  ``--indirect-selection cautious`` (only tests whose every parent is selected);
 - full first run: the scheduled job (``segment-warehouse refresh``) as of day 0 on the
   day-0 files, into a fresh warehouse, published copy and logs;
 - next day: the job as of day 1 on the day-1 files, on the same warehouse;
@@ -65,6 +67,16 @@ SLOWEST = 5
 GOALS = {"core path": 4.0, "next day": 0.15, "nothing new": 10.0}
 """Core path / reference at most 4x; next day / full first run at most 15 %; nothing new
 within 10 seconds (the issue's "a nothing-new run ends in seconds")."""
+EVENT_DATES = {
+    "customers": "signed_up_at",
+    "returns": "returned_at",
+    "store_transactions": "transacted_at",
+    "feedback": "submitted_at",
+    "consents": "recorded_at",
+    "suppressions": "recorded_at",
+    "erasure_requests": "requested_at",
+}
+"""The date each row of the other raw tables arrives by (an unreadable one: always there)."""
 MEMORY_LIMIT_ENV = "SEGMENT_WAREHOUSE_MEMORY_LIMIT"
 # the reference runs this SQL file into this database in a process of its own
 REFERENCE_RUNNER = (
@@ -137,33 +149,52 @@ def choose_next_day(
 
 
 def write_day_files(raw_dir: Path, day_dirs: dict[str, Path], cutoffs: dict[str, dt.datetime]):
-    """Write each day's raw files: the incremental tables' rows that arrived before its cutoff.
+    """Write each day's raw files: the rows that had arrived before the day's cutoff.
 
-    Rows are written in arrival order, so the day-0 files are prefixes of the day-1 files;
-    the other tables are copied whole. Returns the rows of each table on each day.
+    The incremental tables' rows are written in arrival order, so the day-0 files are
+    prefixes of the day-1 files. The other event tables keep the rows dated before the
+    cutoff (:data:`EVENT_DATES`) and those without a readable date (quarantined either
+    way); a return waits for its order to arrive. Tables without a date are copied whole.
+    Returns the rows of each table on each day.
     """
     counts: dict[str, dict[str, int]] = {day: {} for day in day_dirs}
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
         for day, directory in day_dirs.items():
             directory.mkdir(parents=True)
-            for path in raw_dir.glob("*.parquet"):
-                if path.stem not in INCREMENTAL_TABLES:
-                    shutil.copy(path, directory / path.name)
-            for table in INCREMENTAL_TABLES:
-                rows = (
-                    f"select * from ({arrival_sql(raw_dir, table)}) where arrives_at < ? "
-                    "order by arrives_at, position"
-                )
+            for path in sorted(raw_dir.glob("*.parquet")):
+                table, written = path.stem, directory / path.name
+                if table in INCREMENTAL_TABLES:
+                    rows = (
+                        f"select * exclude (dated_at, arrives_at, position) from "
+                        f"({arrival_sql(raw_dir, table)}) where arrives_at < $cutoff "
+                        "order by arrives_at, position"
+                    )
+                elif table in EVENT_DATES:
+                    rows = (
+                        f"select * from read_parquet('{path}') where not coalesce("
+                        f"try_cast({EVENT_DATES[table]} as timestamptz) >= $cutoff, false)"
+                    )
+                else:
+                    shutil.copy(path, written)
+                    counts[day][table] = _rows(connection, written)
+                    continue
+                if table == "returns":
+                    orders = arrival_sql(raw_dir, "orders")
+                    rows += (
+                        " and coalesce(order_id not in (select order_id from ("
+                        f"{orders}) where order_id is not null group by order_id "
+                        "having min(arrives_at) >= $cutoff), true)"
+                    )
                 connection.execute(
-                    f"copy (select * exclude (dated_at, arrives_at, position) from ({rows})) "
-                    f"to '{directory / f'{table}.parquet'}' (format parquet)",
-                    [cutoffs[day]],
+                    f"copy ({rows}) to '{written}' (format parquet)", {"cutoff": cutoffs[day]}
                 )
-                counts[day][table] = connection.execute(
-                    f"select count(*) from read_parquet('{directory / f'{table}.parquet'}')"
-                ).fetchall()[0][0]
+                counts[day][table] = _rows(connection, written)
     return counts
+
+
+def _rows(connection: duckdb.DuckDBPyConnection, path: Path) -> int:
+    return connection.execute(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
 
 
 # ---- the hand-written reference ----------------------------------------------------------
@@ -367,7 +398,9 @@ class Bench:
         """Run ``dbt build --select CORE_SELECT`` as of ``as_of_date`` into a fresh warehouse."""
         target_path = self.work_dir / "target-core"
         command = dbt_command(
-            ["build", "--select", CORE_SELECT],
+            # cautious: only the tests whose every parent is selected (eager would also pick
+            # tests that join a selected model to one the core path does not build)
+            ["build", "--select", CORE_SELECT, "--indirect-selection", "cautious"],
             target=TARGET,
             target_path=target_path,
             variables={"as_of_date": as_of_date.isoformat()},
@@ -421,7 +454,7 @@ def goal_cells(runs: dict[str, Run]) -> dict[str, tuple[str, str, str]]:
             f"≤ {GOALS['core path']:.0f}x",
             met(core <= GOALS["core path"]),
         ),
-        "first": ("100 %", "", ""),
+        "first": ("100%", "", ""),
         "next": (
             f"{next_day:.0%} of the full first run",
             f"≤ {GOALS['next day']:.0%}",
@@ -462,7 +495,8 @@ def render(
         f"(**{share:.2%}** of day 0's), {increment['order_lines']:,} order lines and "
         f"{increment['web_sessions']:,} web sessions: of the days before the last order "
         "date, the one whose new orders came closest to the share asked for (0.3 % by "
-        "default); the other raw files are the same on both days.",
+        "default). The other event files (store transactions, returns, customers, feedback, "
+        "consents) hold the rows dated before each day's end; a return waits for its order.",
         "",
         "The hand-written pass is one DuckDB SQL script over the day-0 files "
         "(`reference_sql` in the script): per customer the order count, first and last "
@@ -470,7 +504,8 @@ def render(
         "(lifecycle.* vars) and recency, frequency and monetary quintiles, into a fresh "
         "DuckDB file. The core path is dbt build of the single customer view, the lifecycle "
         "and RFM with everything they need, as of day 0, with their data tests and unit "
-        "tests (dbt's default), into a fresh warehouse. The job runs are "
+        "tests (`--indirect-selection cautious`: the tests whose every parent is built), into "
+        "a fresh warehouse. The job runs are "
         "`segment-warehouse refresh` (dbt build without unit tests, history, publish with "
         "Parquet copies and audiences): as of day 0 on the day-0 files into a fresh "
         "warehouse and job directory, then as of day 1 on the day-1 files, then the same "
