@@ -7,9 +7,9 @@ to the orders that arrived before it, among the last ``--search-days`` days of t
 day 0 is the day before. The day-0 files hold the rows that arrived by the end of day 0, the
 day-1 files add the rows that arrived on day 1 (new orders, their lines, the day's web
 sessions, late rows, and the day's store transactions, returns, sign-ups, feedback and
-consents). Then, in one run, each step
-in a child process of its own (wall seconds and peak resident memory from ``os.wait4``,
-which counts the child's own children, such as the job's dbt):
+consents). Then, in one run, each step in a child process of its own (wall seconds and
+peak resident memory from ``os.wait4``, which counts the child's own children, such as the
+job's dbt):
 
 - reference: one hand-written DuckDB SQL script (:func:`reference_sql`) over the day-0
   files into a fresh DuckDB file, with the build's memory limit and threads: per customer
