@@ -66,6 +66,10 @@ INPUT_COLUMNS = tuple(dict.fromkeys((*churn.FEATURES, "frequency", "recency", "a
 MIN_EVALUATION_ROWS = 50
 CALIBRATION_FOLDS = 5
 TOP_DRIVERS = 3
+#: Training rows the drivers' partial dependence is averaged over, and the quantiles of
+#: each feature it is computed at (reason codes interpolate between them).
+PROFILE_ROWS = 500
+PROFILE_QUANTILES = np.linspace(0.0, 1.0, 21)
 #: What a candidate's fit, scoring or calibration raises when the data cannot support it
 #: (ChurnFitError, ClvFitError and scikit-learn's input errors are ValueErrors).
 FIT_ERRORS = (ValueError, ArithmeticError, np.linalg.LinAlgError)
@@ -208,10 +212,19 @@ class FittedCandidate:
     name: str
     score: Callable[[pd.DataFrame], np.ndarray]
     drivers: tuple[str, ...]
-    #: per driver, the value a row's feature is moved to in order to measure its effect
-    #: (the training median); None for candidates whose drivers are only quoted
+    #: per driver, the training median that effects are measured against; None for
+    #: candidates whose drivers are only quoted (BG/NBD, recency)
     reference: np.ndarray | None
     n_training_rows: int | None
+    #: a seeded sample of training rows the drivers' partial dependence is averaged over
+    profile_rows: pd.DataFrame | None = None
+
+
+def _profile_sample(train: pd.DataFrame, seed: int) -> pd.DataFrame:
+    if len(train) <= PROFILE_ROWS:
+        return train.reset_index(drop=True)
+    keep = np.sort(np.random.default_rng(seed).choice(len(train), PROFILE_ROWS, replace=False))
+    return train.iloc[keep].reset_index(drop=True)
 
 
 def _bg_nbd_parameters(history: pd.DataFrame) -> dict[str, float]:
@@ -243,14 +256,14 @@ def fit_candidate(
         reference = np.nanmedian(churn.feature_matrix(train, model.features), axis=0)
         return FittedCandidate(
             name, lambda rows: churn.predict_churn(model, rows), model.features, reference,
-            len(train),
+            len(train), _profile_sample(train, seed),
         )  # fmt: skip
     if name == LOGISTIC:
         logistic = fit_logistic(train, train["is_churned"], seed=seed, max_rows=max_rows)
         reference = np.nanmedian(churn.feature_matrix(train, logistic.features), axis=0)
         return FittedCandidate(
             name, lambda rows: predict_logistic(logistic, rows), logistic.features, reference,
-            len(train),
+            len(train), _profile_sample(train, seed),
         )  # fmt: skip
     if name in (P_ALIVE, EXPECTED_PURCHASES):
         parameters = _bg_nbd_parameters(history)
@@ -457,6 +470,7 @@ class PublishedModel:
 
     candidate: FittedCandidate
     calibrator: IsotonicRegression
+    profiles: tuple[DriverProfile, ...] | None
 
 
 def fit_published_model(
@@ -478,7 +492,7 @@ def fit_published_model(
     check_window(churned)
     scores = candidate.score(test)
     check_scores(scores)
-    return PublishedModel(candidate, fit_calibrator(scores, churned))
+    return PublishedModel(candidate, fit_calibrator(scores, churned), driver_profiles(candidate))
 
 
 def _format_values(values: np.ndarray) -> pd.Series:
@@ -486,28 +500,78 @@ def _format_values(values: np.ndarray) -> pd.Series:
     return text.where(~np.isnan(values), "null")
 
 
-def driver_effects(candidate: FittedCandidate, rows: pd.DataFrame) -> np.ndarray:
-    """Return, per row and driver, how much the raw score falls at the training median.
+@dataclass(frozen=True)
+class DriverProfile:
+    """One driver's partial dependence, relative to the training median.
+
+    ``effect[i]`` is the model's mean raw score over the profile rows with the driver set to
+    ``grid[i]``, minus the same with it set to the median; ``missing_effect`` likewise for a
+    missing value.
+    """
+
+    grid: np.ndarray
+    effect: np.ndarray
+    missing_effect: float
+
+
+def driver_profiles(candidate: FittedCandidate) -> tuple[DriverProfile, ...] | None:
+    """Compute each driver's partial dependence once (None for quoted drivers).
+
+    Costs (21 quantiles + median + missing) x ``PROFILE_ROWS`` predictions per driver, once
+    per run, however many customers are scored.
+    """
+    if candidate.reference is None or candidate.profile_rows is None:
+        return None
+    sample = candidate.profile_rows
+    matrix = churn.feature_matrix(sample, candidate.drivers)
+    profiles = []
+    for j, name in enumerate(candidate.drivers):
+        column = matrix[:, j]
+        finite = column[np.isfinite(column)]
+        median = float(candidate.reference[j])
+        quantiles = np.quantile(finite, PROFILE_QUANTILES) if finite.size else np.empty(0)
+        grid = np.unique(np.r_[quantiles, median])
+        values = np.r_[grid, np.nan]
+        stacked = pd.concat([sample.assign(**{name: value}) for value in values])
+        means = candidate.score(stacked).reshape(len(values), len(sample)).mean(axis=1)
+        at_median = means[np.searchsorted(grid, median)]
+        profiles.append(DriverProfile(grid, means[:-1] - at_median, means[-1] - at_median))
+    return tuple(profiles)
+
+
+def driver_effects(
+    candidate: FittedCandidate, rows: pd.DataFrame, profiles: tuple[DriverProfile, ...]
+) -> np.ndarray:
+    """Return, per row and driver, the driver's effect on the raw score against the median.
 
     Positive: the customer's value of the driver raises the risk against the median one.
+    A lookup (linear interpolation between the profile's quantiles, flat beyond them), so
+    scoring a million customers costs no extra model predictions.
     """
-    base = candidate.score(rows)
-    effects = np.empty((len(rows), len(candidate.drivers)))
-    for j, name in enumerate(candidate.drivers):
-        moved = rows.assign(**{name: candidate.reference[j]})
-        effects[:, j] = base - candidate.score(moved)
+    values = churn.feature_matrix(rows, candidate.drivers)
+    effects = np.empty(values.shape)
+    for j, profile in enumerate(profiles):
+        column = values[:, j]
+        inside = np.interp(np.nan_to_num(column), profile.grid, profile.effect)
+        effects[:, j] = np.where(np.isnan(column), profile.missing_effect, inside)
     return effects
 
 
-def reason_codes(candidate: FittedCandidate, rows: pd.DataFrame) -> np.ndarray:
+def reason_codes(
+    candidate: FittedCandidate,
+    rows: pd.DataFrame,
+    profiles: tuple[DriverProfile, ...] | None = None,
+) -> np.ndarray:
     """Return each row's top drivers as text.
 
     E.g. ``days_since_last_purchase=212 (+0.31); recent_orders=0 (+0.12)``.
 
-    For the learned models the drivers are the ``TOP_DRIVERS`` features whose value moves
-    the raw score most against the training median (the signed change in brackets); a
-    feature at the median moves nothing and is left out. For BG/NBD and recency, whose
-    score is a fixed function of the history, the history it reads is quoted.
+    For the learned models the drivers are the ``TOP_DRIVERS`` features whose partial
+    dependence at the customer's value differs most from that at the training median (the
+    signed difference of the mean raw score in brackets; ``profiles`` from
+    ``driver_profiles``, computed when not given); a feature at the median moves nothing and
+    is left out. For BG/NBD and recency, whose score is a fixed function of the history,
+    the history it reads is quoted.
     """
     n = len(rows)
     values = churn.feature_matrix(rows, candidate.drivers)
@@ -519,7 +583,9 @@ def reason_codes(candidate: FittedCandidate, rows: pd.DataFrame) -> np.ndarray:
         for part in parts[1:]:
             text = text + "; " + part
         return text.to_numpy(dtype=object)
-    effects = driver_effects(candidate, rows)
+    if profiles is None:
+        profiles = driver_profiles(candidate)
+    effects = driver_effects(candidate, rows, profiles)
     top = min(TOP_DRIVERS, len(candidate.drivers))
     order = np.argsort(-np.abs(effects), axis=1, kind="stable")[:, :top]
     names = np.asarray(candidate.drivers, dtype=object)
@@ -566,7 +632,7 @@ def score_batches(
                     keep: batch[keep].to_numpy(),
                     "churn_score": probability,
                     "churn_model": published.candidate.name,
-                    "churn_drivers": reason_codes(published.candidate, batch),
+                    "churn_drivers": reason_codes(published.candidate, batch, published.profiles),
                 }
             )
         )

@@ -80,8 +80,8 @@ final as (
         customers.primary_device_type,
         customers.primary_operating_system,
         customers.company_industry,
-        churn_scores.churn_model,
-        churn_scores.churn_drivers,
+        cast(churn_scores.churn_model as {{ dbt.type_string() }}) as churn_model,
+        cast(churn_scores.churn_drivers as {{ dbt.type_string() }}) as churn_drivers,
         -- the customer view names a missing channel 'unknown'; the channel family says so
         -- itself (its Unknown segment), so the sentinel is not a channel here
         nullif(customers.preferred_channel, 'unknown') as preferred_channel,

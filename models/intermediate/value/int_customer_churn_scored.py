@@ -64,8 +64,9 @@ def model(dbt, session):
     if published is None:
         scored = current.project("customer_id").df()
         scored["churn_score"] = pd.Series(float("nan"), index=scored.index, dtype=float)
-        scored["churn_model"] = pd.Series(None, index=scored.index, dtype=object)
-        scored["churn_drivers"] = pd.Series(None, index=scored.index, dtype=object)
+        # typed text, so that an all-null column is still a string column in the warehouse
+        scored["churn_model"] = pd.Series(None, index=scored.index, dtype="string")
+        scored["churn_drivers"] = pd.Series(None, index=scored.index, dtype="string")
     else:
         batches = (batch.to_pandas() for batch in current.fetch_record_batch(BATCH_ROWS))
         scored = churn_champion.score_batches(published, batches, keep="customer_id")

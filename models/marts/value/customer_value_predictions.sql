@@ -46,8 +46,8 @@ final as (
         cast({{ var('churn.window_days') | int }} as {{ dbt.type_int() }}) as churn_window_days,
         assigned.has_any_marketing_consent,
         assigned.as_of_date,
-        churn_scores.churn_model,
-        churn_scores.churn_drivers
+        cast(churn_scores.churn_model as {{ dbt.type_string() }}) as churn_model,
+        cast(churn_scores.churn_drivers as {{ dbt.type_string() }}) as churn_drivers
     from assigned
     inner join features
         on assigned.customer_id = features.customer_id
