@@ -629,6 +629,7 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
         "negative-max-order-amount",
         "renamed-var",
         "family-threshold-var",
+        "retired-churn-risk-var",
         "gate-share-out-of-range",
         "unknown-source-timezone",
         "identity-group-size-zero",
