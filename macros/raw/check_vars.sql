@@ -8,10 +8,6 @@
     {%- set renamed_vars = {
         'churn_max_training_rows': 'churn.max_training_rows',
         'churn_random_seed': 'churn.random_seed',
-        'churn_risk_high_max_p_alive': 'churn.risk_high_max_p_alive',
-        'churn_risk_high_min_days_since_order': 'churn.risk_high_min_days_since_order',
-        'churn_risk_medium_max_p_alive': 'churn.risk_medium_max_p_alive',
-        'churn_risk_medium_min_days_since_order': 'churn.risk_medium_min_days_since_order',
         'churn_window_days': 'churn.window_days',
         'cluster_drift_max_centroid_shift': 'clusters.drift_max_centroid_shift',
         'cluster_drift_max_share_change': 'clusters.drift_max_share_change',
@@ -57,6 +53,12 @@
         'time_spine_start': 'semantic.time_spine_start'
     } -%}
     {%- set family_vars = ['value_high_min_spend_percentile', 'value_medium_min_spend_percentile', 'vip_min_spend_percentile', 'vip_min_frequency_percentile', 'vip_max_days_since_last_order', 'cherry_picker_min_orders', 'cherry_picker_min_discount_order_share', 'cherry_picker_min_discount_spend_share', 'full_price_min_orders', 'full_price_max_discount_order_share', 'charmed_return_days', 'charmed_min_nps_score', 'charmed_min_rating', 'occasion_min_orders', 'occasion_min_order_share', 'timing_min_orders', 'weekend_shopper_min_order_share', 'weekday_shopper_min_order_share', 'daypart_min_order_share', 'interest_min_category_spend_share', 'segment_families'] -%}
+    {#- churn_risk_level is cut from the calibrated churn score since issue 21: the P(alive)
+        and days-since-order thresholds mean nothing any more. -#}
+    {%- set churn_risk_vars = ['churn.risk_high_max_p_alive', 'churn.risk_high_min_days_since_order', 'churn.risk_medium_max_p_alive', 'churn.risk_medium_min_days_since_order', 'churn_risk_high_max_p_alive', 'churn_risk_high_min_days_since_order', 'churn_risk_medium_max_p_alive', 'churn_risk_medium_min_days_since_order'] -%}
+    {%- for old_name in churn_risk_vars if var.has_var(old_name) -%}
+        {%- do problems.append('var ' ~ old_name ~ ' is gone: churn_risk_level is cut from the calibrated churn_score at the params high_min_score and medium_min_score of models/marts/segments/families/churn_risk.yml, overridden with var segments.params (docs/predictive-models.md)') -%}
+    {%- endfor -%}
     {%- for old_name, new_name in renamed_vars.items() if var.has_var(old_name) -%}
         {%- do problems.append('var ' ~ old_name ~ ' was renamed ' ~ new_name) -%}
     {%- endfor -%}

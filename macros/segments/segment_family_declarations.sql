@@ -156,37 +156,41 @@
     "file": "models/marts/segments/families/churn_risk.yml",
     "raw": {
       "column": "churn_risk_level",
-      "description": "How likely the customer has stopped buying: BG/NBD's probability of being alive (p_alive) and the days since the last order. P(alive) alone misses one-time buyers (the model holds them alive until they repurchase), so a long gap raises the level on its own.\n",
+      "description": "How likely the customer is to make no purchase in the next churn.window_days: the calibrated churn_score published by the churn champion (churn_model_evaluation), cut at high_min_score and medium_min_score. The reason quotes the score, the model that produced it and the customer's top drivers.\n",
       "family": "churn_risk",
       "group": "value",
       "metrics": [
-        "p_alive",
-        "days_since_last_order",
-        "order_count"
+        "churn_score",
+        "churn_model",
+        "churn_drivers"
       ],
       "order": 5,
       "owner": "crm-analytics",
+      "params": {
+        "high_min_score": 0.7,
+        "medium_min_score": 0.4
+      },
       "segments": [
         {
-          "description": "P(alive) below churn.risk_high_max_p_alive, or no order for churn.risk_high_min_days_since_order days.",
+          "description": "Calibrated probability of no purchase in the churn window of at least high_min_score.",
           "priority": 1,
-          "rule": "p_alive < {var:churn.risk_high_max_p_alive} or days_since_last_order >= {var:churn.risk_high_min_days_since_order}",
+          "rule": "churn_score >= {high_min_score}",
           "segment": "High churn risk"
         },
         {
-          "description": "P(alive) below churn.risk_medium_max_p_alive, or no order for churn.risk_medium_min_days_since_order days.",
+          "description": "Calibrated churn probability of at least medium_min_score, below high_min_score.",
           "priority": 2,
-          "rule": "p_alive < {var:churn.risk_medium_max_p_alive} or days_since_last_order >= {var:churn.risk_medium_min_days_since_order}",
+          "rule": "churn_score >= {medium_min_score}",
           "segment": "Medium churn risk"
         },
         {
-          "description": "Likely alive and bought recently.",
+          "description": "Calibrated churn probability below medium_min_score.",
           "priority": 3,
-          "rule": "p_alive is not null",
+          "rule": "churn_score is not null",
           "segment": "Low churn risk"
         },
         {
-          "description": "No purchase yet, or the BG/NBD model could not be fitted.",
+          "description": "No purchase yet, or no churn candidate could be evaluated (churn_model_evaluation says why).",
           "fallback": true,
           "segment": "Not predicted"
         }

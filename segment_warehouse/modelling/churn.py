@@ -46,7 +46,13 @@ class ChurnModel:
     n_training_rows: int
 
 
-def _matrix(rows: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
+def feature_matrix(rows: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
+    """Return ``features`` of ``rows`` as a float matrix (NaN for missing values).
+
+    Raises:
+        KeyError: A feature column is missing, naming it.
+
+    """
     missing = [name for name in features if name not in rows.columns]
     if missing:
         raise KeyError(f"churn features missing from the input: {', '.join(missing)}")
@@ -77,7 +83,7 @@ def fit_classifier(
         )
     if max_rows < MIN_TRAINING_ROWS:
         raise ValueError(f"max_rows must be at least {MIN_TRAINING_ROWS}, got {max_rows}")
-    matrix = _matrix(rows, features)
+    matrix = feature_matrix(rows, features)
     # a feature with no value at all (e.g. no birth dates in the data) carries nothing
     present = ~np.all(np.isnan(matrix), axis=0)
     features = tuple(name for name, keep in zip(features, present, strict=True) if keep)
@@ -121,7 +127,7 @@ def predict_churn(model: ChurnModel, rows: pd.DataFrame) -> np.ndarray:
     """Return each row's probability of making no purchase in the next window."""
     if len(rows) == 0:
         return np.empty(0)
-    return model.classifier.predict_proba(_matrix(rows, model.features))[:, 1]
+    return model.classifier.predict_proba(feature_matrix(rows, model.features))[:, 1]
 
 
 def precision_at_top(scores: np.ndarray, churned: np.ndarray, share: float = 0.1) -> float:

@@ -585,6 +585,10 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
         ({"lifecycle_new_days": 14}, "var lifecycle_new_days was renamed lifecycle.new_days"),
         ({"vip_min_spend_percentile": 0.9}, "var vip_min_spend_percentile is gone: segment"),
         (
+            {"churn.risk_high_max_p_alive": 0.2},
+            "var churn.risk_high_max_p_alive is gone: churn_risk_level is cut from the calibrated",
+        ),
+        (
             {"quality.gates": {"quarantine_error_share": 5}},
             "quality.gates.quarantine_error_share must be a share between 0 and 1; got 5",
         ),
@@ -625,6 +629,7 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
         "negative-max-order-amount",
         "renamed-var",
         "family-threshold-var",
+        "retired-churn-risk-var",
         "gate-share-out-of-range",
         "unknown-source-timezone",
         "identity-group-size-zero",

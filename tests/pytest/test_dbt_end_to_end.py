@@ -214,11 +214,21 @@ def test_a_shop_whose_customers_buy_at_random_builds_and_says_what_cannot_be_eva
     warehouse = build_warehouse(raw_dir, tmp_path / "build")
     assert not warehouse.run.failed_nodes()
     evaluation = warehouse.query(
-        "select model_name, auc, message from marts.churn_model_evaluation"
+        "select model_name, auc, message, is_evaluable, is_champion"
+        " from marts.churn_model_evaluation"
     ).set_index("model_name")
     baseline = evaluation.loc["expected_purchases_baseline"]
     assert pd.isna(baseline["auc"]) and "scores are not finite" in baseline["message"]
+    assert not baseline["is_evaluable"] and not baseline["is_champion"]
     assert evaluation.loc["classifier", "message"] == "ok"
+    # the candidate that failed is skipped: another one is published, calibrated
+    assert evaluation["is_champion"].sum() == 1
+    champion = evaluation.index[evaluation["is_champion"]][0]
+    scored = warehouse.query(
+        "select count(churn_score) as n, count(distinct churn_model) as models,"
+        " min(churn_model) as model from marts.customer_value_predictions"
+    ).iloc[0]
+    assert scored["n"] == 1500 and scored["models"] == 1 and scored["model"] == champion
     # the unidentified fit predicts nobody: Unknown, never a NaN published as a value
     predictions = warehouse.query(
         "select predicted_value_segment, count(*) as n, count(expected_purchases) as known"

@@ -36,6 +36,10 @@ clv_predictions as (
     select * from {{ ref('int_customer_clv_predicted') }}
 ),
 
+churn_scores as (
+    select * from {{ ref('int_customer_churn_scored') }}
+),
+
 {# Only people who may be profiled: an objector to profiling is neither scored nor
     counted in anyone else's ranks. #}
 customers as (
@@ -76,6 +80,8 @@ final as (
         customers.primary_device_type,
         customers.primary_operating_system,
         customers.company_industry,
+        cast(churn_scores.churn_model as {{ dbt.type_string() }}) as churn_model,
+        cast(churn_scores.churn_drivers as {{ dbt.type_string() }}) as churn_drivers,
         -- the customer view names a missing channel 'unknown'; the channel family says so
         -- itself (its Unknown segment), so the sentinel is not a channel here
         nullif(customers.preferred_channel, 'unknown') as preferred_channel,
@@ -123,6 +129,7 @@ final as (
         cast(round(clv_predictions.p_alive, 3) as decimal(7, 3)) as p_alive,
         cast(round(clv_percentiles.predicted_clv, 2) as decimal(18, 2)) as predicted_clv,
         cast(round(clv_percentiles.clv_percent_rank, 3) as decimal(7, 3)) as clv_percentile,
+        cast(round(churn_scores.churn_score, 3) as decimal(7, 3)) as churn_score,
         customers.has_purchased,
         customers.is_business,
         customers.has_any_marketing_consent,
@@ -144,6 +151,8 @@ final as (
         on customers.customer_id = clv_predictions.customer_id
     left join clv_percentiles
         on customers.customer_id = clv_percentiles.customer_id
+    left join churn_scores
+        on customers.customer_id = churn_scores.customer_id
 )
 
 select * from final

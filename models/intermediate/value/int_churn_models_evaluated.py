@@ -1,114 +1,69 @@
-"""Out-of-time evaluation of the churn classifier against three baselines.
+"""Out-of-time evaluation of the churn candidates and the choice of the champion.
 
-Thin: trains segment_warehouse.modelling.churn's classifier on the `train` cut-off of
-int_churn_features, scores the later `test` cut-off it never saw, and records AUC and
-precision in the top decile next to the same metrics for 1 - P(alive) and for minus the
-expected purchases in the window (BG/NBD fitted on the test cut-off's own history), and
-for days since the last purchase. Too little history gives rows with null metrics and the
-reason in `message` instead of a failed build.
+Thin: segment_warehouse.modelling.churn_champion fits the gradient-boosted classifier and
+the logistic regression on the `train` cut-off of int_churn_features, BG/NBD on the `test`
+cut-off's histories, and scores the `test` cut-off with every candidate (days since the
+last purchase is the trivial baseline). One row per candidate: AUC, lift, the Brier score
+of its cross-fitted calibrated probability, whether it could be evaluated (and why not),
+and which one is published (int_customer_churn_scored scores with it). A candidate that
+fails is recorded as not evaluable; it never fails the build.
 """
 
-import warnings
-
-import numpy as np
 import pandas as pd
 
-from segment_warehouse.modelling import churn, clv
-
-BATCH_ROWS = 500_000
-
-
-def _bg_nbd_baselines(test: pd.DataFrame, window: float) -> dict[str, np.ndarray]:
-    """Return 1 - P(alive) and minus the expected purchases in the window, per test row."""
-    history = (test["frequency"], test["recency"], test["age"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", clv.ClvConvergenceWarning)
-        fit = clv.fit_bg_nbd(*history)
-    return {
-        "p_alive_baseline": 1 - clv.probability_alive(fit.parameters, *history),
-        "expected_purchases_baseline": -clv.expected_purchases(fit.parameters, window, *history),
-    }
+from segment_warehouse.modelling import churn_champion
 
 
 def model(dbt, session):
-    """Evaluate the classifier and the baselines on the test cut-off."""
+    """Evaluate every churn candidate on the test cut-off and mark the champion."""
     dbt.config(materialized="table")
     seed = int(dbt.config.get("random_seed"))
     max_rows = int(dbt.config.get("max_training_rows"))
     window_days = int(dbt.config.get("window_days"))
+    min_auc_gain = float(dbt.config.get("champion_min_auc_gain"))
     days_per_unit = 7.0 if dbt.config.get("time_unit") == "week" else 1.0
     features = dbt.ref("int_churn_features")
-    feature_columns = ", ".join(["customer_id", *churn.FEATURES, "is_churned"])
+    columns = ", ".join(["customer_id", *churn_champion.INPUT_COLUMNS, "is_churned"])
     n_train = int(features.filter("cutoff_role = 'train'").aggregate("count(*)").df().iloc[0, 0])
-    # the training sample is drawn in DuckDB (seeded), the test rows are scored in batches
+    # the training sample is drawn in DuckDB (seeded); the test window is read whole
     train = (
         features.filter("cutoff_role = 'train'")
-        .project(feature_columns)
+        .project(columns)
         .order(f"hash(customer_id, {seed})")
         .limit(max_rows)
         .order("customer_id")
         .df()
     )
-    test_features = features.filter("cutoff_role = 'test'").order("customer_id")
-    test = test_features.project(
-        "customer_id, frequency, recency, age, days_since_last_purchase, is_churned"
-    ).df()
-
-    def classifier_scores() -> np.ndarray:
-        fitted = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
-        batches = (
-            batch.to_pandas()
-            for batch in test_features.project(feature_columns).fetch_record_batch(BATCH_ROWS)
-        )
-        customer_ids, scores = churn.predict_churn_batches(fitted, batches, keep="customer_id")
-        if not np.array_equal(customer_ids, test["customer_id"].to_numpy()):
-            raise RuntimeError("test rows came back in a different order")
-        return scores
-
-    fitted_baselines: dict[str, np.ndarray] = {}
-
-    def baseline(name: str):
-        def scores() -> np.ndarray:
-            if not fitted_baselines:
-                fitted_baselines.update(_bg_nbd_baselines(test, window_days / days_per_unit))
-            return fitted_baselines[name]
-
-        return scores
-
-    candidates = {
-        "classifier": classifier_scores,
-        "p_alive_baseline": baseline("p_alive_baseline"),
-        "expected_purchases_baseline": baseline("expected_purchases_baseline"),
-        "recency_baseline": lambda: test["days_since_last_purchase"].to_numpy(dtype=float),
-    }
-    records = []
-    for model_name, scores in candidates.items():
-        metrics, message = {}, "ok"
-        try:
-            if test.empty:
-                raise churn.ChurnFitError("no customer had purchased by the test cut-off")
-            if test["is_churned"].nunique() < 2:
-                raise churn.ChurnFitError(
-                    "every test customer has the same outcome, so AUC is undefined"
-                )
-            metrics = churn.evaluate_scores(scores(), test["is_churned"])
-        except (churn.ChurnFitError, clv.ClvFitError) as error:
-            message = str(error)
-        records.append(
-            {
-                "model_name": model_name,
-                "auc": metrics.get("auc"),
-                "precision_at_top_decile": metrics.get("precision_at_top_decile"),
-                "lift_at_top_decile": metrics.get("lift_at_top_decile"),
-                "churn_rate": metrics.get("churn_rate"),
-                "n_training_customers": n_train if model_name == "classifier" else None,
-                "n_test_customers": len(test),
-                "message": message,
-            }
-        )
-    evaluation = pd.DataFrame(records)
-    for column in ["auc", "precision_at_top_decile", "lift_at_top_decile", "churn_rate"]:
+    test = features.filter("cutoff_role = 'test'").project(columns).order("customer_id").df()
+    evaluations = churn_champion.evaluate_candidates(
+        train, test, seed=seed, max_rows=max_rows, window=window_days / days_per_unit
+    )
+    champion = churn_champion.choose_champion(evaluations, min_auc_gain=min_auc_gain)
+    learned = (churn_champion.CLASSIFIER, churn_champion.LOGISTIC)
+    evaluation = pd.DataFrame(
+        {
+            "model_name": [e.name for e in evaluations],
+            "candidate_kind": [e.kind for e in evaluations],
+            "auc": [e.auc if e.is_evaluable else None for e in evaluations],
+            "precision_at_top_decile": [
+                e.precision_at_top_decile if e.is_evaluable else None for e in evaluations
+            ],
+            "lift_at_top_decile": [
+                e.lift_at_top_decile if e.is_evaluable else None for e in evaluations
+            ],
+            "brier_score": [e.brier_score if e.is_evaluable else None for e in evaluations],
+            "churn_rate": [e.churn_rate if e.is_evaluable else None for e in evaluations],
+            "n_training_customers": [n_train if e.name in learned else None for e in evaluations],
+            "n_test_customers": len(test),
+            "is_evaluable": [e.is_evaluable for e in evaluations],
+            "is_champion": [e.name == champion.name for e in evaluations],
+            "message": [e.message for e in evaluations],
+            "champion_reason": champion.reason,
+        }
+    )
+    for column in ["auc", "precision_at_top_decile", "lift_at_top_decile", "brier_score"]:
         evaluation[column] = evaluation[column].astype(float)
+    evaluation["churn_rate"] = evaluation["churn_rate"].astype(float)
     for column in ["n_training_customers", "n_test_customers"]:
         evaluation[column] = evaluation[column].astype("Int64")
     cutoffs = dbt.ref("int_churn_cutoffs").df()

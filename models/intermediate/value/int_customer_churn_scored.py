@@ -1,9 +1,11 @@
-"""Supervised churn score for every purchaser as of as_of_date.
+"""The published churn score of every purchaser as of as_of_date.
 
-Thin: trains segment_warehouse.modelling.churn's classifier on the `test` cut-off of
-int_churn_features (the latest window whose outcome is known) and scores the `score`
-cut-off, i.e. the purchase history as of as_of_date. The score is the probability of no
-purchase in the next churn.window_days. Too little history leaves it null.
+Thin: reads the champion from int_churn_models_evaluated, refits it exactly as it was
+evaluated (segment_warehouse.modelling.churn_champion; seeded, so it is the same model),
+calibrates it on the whole `test` cut-off, and scores the `score` cut-off, i.e. the
+purchase history as of as_of_date. `churn_score` is the calibrated probability of no
+purchase in the next churn.window_days; `churn_model` names the champion and
+`churn_drivers` the customer's top drivers. Without a champion every score is null.
 
 Memory stays bounded on large data: the training sample (`churn.max_training_rows`,
 seeded) is drawn in DuckDB, and the customers are scored in batches.
@@ -11,42 +13,62 @@ seeded) is drawn in DuckDB, and the customers are scored in batches.
 
 import pandas as pd
 
-from segment_warehouse.modelling import churn
+from segment_warehouse.modelling import churn_champion
 
-BATCH_ROWS = 500_000
+BATCH_ROWS = 200_000
 
 
 def model(dbt, session):
-    """Score every purchaser's probability of churning in the next window."""
+    """Score every purchaser's calibrated probability of churning in the next window."""
     dbt.config(materialized="table")
     seed = int(dbt.config.get("random_seed"))
     max_rows = int(dbt.config.get("max_training_rows"))
-    # runs after the evaluation, so that the two never hold their rows at the same time
-    dbt.ref("int_churn_models_evaluated")
-    features = dbt.ref("int_churn_features")
-    columns = ", ".join(["customer_id", *churn.FEATURES, "is_churned", "as_of_date"])
-    train = (
-        features.filter("cutoff_role = 'test'")
-        .project(columns)
-        .order(f"hash(customer_id, {seed})")
-        .limit(max_rows)
-        .order("customer_id")
-        .df()
+    window_days = int(dbt.config.get("window_days"))
+    days_per_unit = 7.0 if dbt.config.get("time_unit") == "week" else 1.0
+    champions = (
+        dbt.ref("int_churn_models_evaluated").filter("is_champion").project("model_name").df()
     )
-    current = features.filter("cutoff_role = 'score'").project(columns).order("customer_id")
+    features = dbt.ref("int_churn_features")
+    columns = ", ".join(["customer_id", *churn_champion.INPUT_COLUMNS, "is_churned"])
+    current = (
+        features.filter("cutoff_role = 'score'")
+        .project(f"{columns}, as_of_date")
+        .order("customer_id")
+    )
     as_of_date = pd.to_datetime(current.aggregate("max(as_of_date)").df().iloc[0, 0])
-    try:
-        fitted = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
-    except churn.ChurnFitError:
-        customer_ids = current.project("customer_id").df()["customer_id"]
-        scores = pd.Series(float("nan"), index=customer_ids.index)
+    published = None
+    if len(champions):
+        train = (
+            features.filter("cutoff_role = 'train'")
+            .project(columns)
+            .order(f"hash(customer_id, {seed})")
+            .limit(max_rows)
+            .order("customer_id")
+            .df()
+        )
+        test = features.filter("cutoff_role = 'test'").project(columns).order("customer_id").df()
+        try:
+            published = churn_champion.fit_published_model(
+                champions["model_name"].iloc[0],
+                train,
+                test,
+                seed=seed,
+                max_rows=max_rows,
+                window=window_days / days_per_unit,
+            )
+        except churn_champion.FIT_ERRORS:
+            # the evaluation fitted the same seeded model, so this does not happen; if it
+            # did, nobody is scored rather than the build failing deep in a model
+            published = None
+        del train, test
+    if published is None:
+        scored = current.project("customer_id").df()
+        scored["churn_score"] = pd.Series(float("nan"), index=scored.index, dtype=float)
+        # typed text, so that an all-null column is still a string column in the warehouse
+        scored["churn_model"] = pd.Series(None, index=scored.index, dtype="string")
+        scored["churn_drivers"] = pd.Series(None, index=scored.index, dtype="string")
     else:
         batches = (batch.to_pandas() for batch in current.fetch_record_batch(BATCH_ROWS))
-        customer_ids, scores = churn.predict_churn_batches(fitted, batches, keep="customer_id")
-    return pd.DataFrame(
-        {
-            "customer_id": customer_ids,
-            "churn_score": pd.Series(scores, dtype=float),
-            "as_of_date": as_of_date.date() if pd.notna(as_of_date) else None,
-        }
-    )
+        scored = churn_champion.score_batches(published, batches, keep="customer_id")
+    scored["as_of_date"] = as_of_date.date() if pd.notna(as_of_date) else None
+    return scored

@@ -1,5 +1,6 @@
-{#- How well the supervised churn score separates churners, measured out of time, next to
-    the baselines it has to beat (int_churn_models_evaluated is the dbt Python model). -#}
+{#- How well each churn candidate separates churners, measured out of time, and which one
+    is published (int_churn_models_evaluated is the dbt Python model). New columns go
+    after the original ones, so the contract only grows. -#}
 with
 
 evaluated as (
@@ -19,7 +20,12 @@ final as (
         test_cutoff_date,
         window_days,
         message,
-        as_of_date
+        as_of_date,
+        candidate_kind,
+        brier_score,
+        is_evaluable,
+        is_champion,
+        champion_reason
     from evaluated
 )
 

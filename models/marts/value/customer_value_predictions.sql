@@ -1,7 +1,8 @@
 {#- Every customer's predicted future, as of as_of_date: the BG/NBD and Gamma-Gamma
     predictions (int_customer_clv_predicted), the predicted-value tier and churn-risk
-    level of the segment registry, and the supervised churn score. Prospects and runs
-    whose models could not be fitted have null predictions and 'Not predicted'. -#}
+    level of the segment registry, and the published churn score with its model and
+    drivers. Prospects and runs whose models could not be fitted have null predictions and
+    'Not predicted'. churn_model and churn_drivers come last: the contract only grows. -#}
 with
 
 assigned as (
@@ -44,7 +45,9 @@ final as (
         cast({{ var('clv.horizon_days') | int }} as {{ dbt.type_int() }}) as horizon_days,
         cast({{ var('churn.window_days') | int }} as {{ dbt.type_int() }}) as churn_window_days,
         assigned.has_any_marketing_consent,
-        assigned.as_of_date
+        assigned.as_of_date,
+        cast(churn_scores.churn_model as {{ dbt.type_string() }}) as churn_model,
+        cast(churn_scores.churn_drivers as {{ dbt.type_string() }}) as churn_drivers
     from assigned
     inner join features
         on assigned.customer_id = features.customer_id
