@@ -177,6 +177,7 @@ def read_truth(demo_dataset: Path) -> Callable[[str], pd.DataFrame]:
 # a costly session fixture form one group, so that only one worker builds it.
 _LONGEST_FIRST = (
     "test_job.py",
+    "test_daily_runs.py",
     "test_erasure.py",
     "test_published_privacy.py",
     "test_bad_input.py",
