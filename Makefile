@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 CLI := $(BIN)/segment-warehouse --project-dir $(CURDIR)
 DEMO_ARGS := --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 
-.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental benchmark-identity clean
+.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental benchmark-identity benchmark-memory clean
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -41,6 +41,7 @@ help:
 	@echo "make benchmark-clusters  time the clustering against plain KMeans on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-incremental  time an incremental run against a full rebuild on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-identity  time identity resolution on 1M customers, check it against the planted people, write BENCHMARKS.md"
+	@echo "make benchmark-memory  peak memory and wall time of a full dbt build of 1M customers, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 	@echo "Every target runs .venv/bin/segment-warehouse; see its --help and each command's --help."
 
@@ -137,6 +138,9 @@ benchmark-identity: $(STAMP)
 
 benchmark-incremental: $(STAMP)
 	$(BIN)/python scripts/benchmark_incremental.py
+
+benchmark-memory: $(STAMP)
+	$(BIN)/python scripts/benchmark_memory.py
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR) .pytest_cache .ruff_cache
