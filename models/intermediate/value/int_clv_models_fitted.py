@@ -19,7 +19,7 @@ def model(dbt, session):
     # only the four columns the fits read, as numbers: the text and date columns repeat one
     # value on every row
     summary = relation.order("customer_id").project("frequency, recency, age, monetary_value").df()
-    time_unit, as_of_date = relation.aggregate("min(time_unit), max(as_of_date)").fetchone()
+    time_unit, as_of_date = relation.aggregate("min(time_unit), max(as_of_date)").fetchall()[0]
     time_unit = time_unit if len(summary) else None
     as_of_date = pd.Timestamp(as_of_date).date() if len(summary) else None
     models = {

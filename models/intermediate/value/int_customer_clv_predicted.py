@@ -25,7 +25,7 @@ def model(dbt, session):
         .order("customer_id")
         .df()
     )
-    (time_unit,) = relation.aggregate("min(time_unit)").fetchone()
+    (time_unit,) = relation.aggregate("min(time_unit)").fetchall()[0]
     fitted = dbt.ref("int_clv_models_fitted").df()
     window = dbt.ref("int_clv_backtest_window").df()
     holdout_days = float(window["holdout_days"].iloc[0]) if len(window) else 0.0
