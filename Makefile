@@ -18,7 +18,7 @@ DBT := $(BIN)/dbt
 CLI := $(BIN)/segment-warehouse --project-dir $(CURDIR)
 DEMO_ARGS := --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED)
 
-.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental benchmark-daily benchmark-identity clean
+.PHONY: help install build demo-data refresh backfill check test lint format pytest docs report bi bi-stop public-interface contract-docs registry-docs reference-seeds benchmark benchmark-clv benchmark-clusters benchmark-incremental benchmark-daily benchmark-identity clean benchmark-memory
 
 help:
 	@echo "make build      install, generate demo data ($(DEMO_CUSTOMERS) customers), dbt build into warehouse/"
@@ -42,6 +42,7 @@ help:
 	@echo "make benchmark-incremental  time an incremental run against a full rebuild on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-daily  time the daily job (first run, next day, nothing new) and the core path against a hand-written DuckDB pass on 1M customers, write BENCHMARKS.md"
 	@echo "make benchmark-identity  time identity resolution on 1M customers, check it against the planted people, write BENCHMARKS.md"
+	@echo "make benchmark-memory  peak memory and wall time of a full dbt build of 1M customers, write BENCHMARKS.md"
 	@echo "make clean      remove build artefacts, the warehouse and generated data"
 	@echo "Every target runs .venv/bin/segment-warehouse; see its --help and each command's --help."
 
@@ -141,6 +142,9 @@ benchmark-incremental: $(STAMP)
 
 benchmark-daily: $(STAMP)
 	$(BIN)/python scripts/benchmark_daily.py
+
+benchmark-memory: $(STAMP)
+	$(BIN)/python scripts/benchmark_memory.py
 
 clean:
 	rm -rf target logs warehouse $(DEMO_DIR) .pytest_cache .ruff_cache

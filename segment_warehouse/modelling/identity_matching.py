@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,6 +89,10 @@ U_MAX_PAIRS = 1e7
 EM_MAX_PAIRS = 2e6
 EM_MAX_ITERATIONS = 100
 EM_CONVERGENCE = 1e-4
+# splink's own connection spills to a temporary directory beyond this (DuckDB's default is
+# 80% of RAM), so that it and the warehouse's connection (profiles/profiles.yml,
+# memory_limit), which run in one process, stay within a bound together
+MEMORY_LIMIT = "1GB"
 # the EM rounds: each trains the comparisons its columns are not in; each block is dense in
 # matches at any size (a rule on names alone is not: see the module docstring)
 EM_BLOCKING_RULES = (
@@ -399,8 +404,11 @@ def match_records(
             f"{len(frame)} candidate records, fewer than the {min_records} needed to train",
         )
     # splink's own connection: its scratch tables never reach the warehouse
+    spill = tempfile.TemporaryDirectory(prefix="splink-")
     connection = duckdb.connect(":memory:")
     connection.execute("set enable_progress_bar = false")
+    connection.execute(f"set memory_limit = '{MEMORY_LIMIT}'")
+    connection.execute("set temp_directory = ?", [spill.name])
     try:
         with _quiet_splink():
             table = DuckDBAPI(connection).register(frame, dataset_display_name="candidates")
@@ -421,6 +429,7 @@ def match_records(
             pairs = _predict(linker, connection, threshold)
     finally:
         connection.close()
+        spill.cleanup()
     return MatchResult(pairs, None, model)
 
 

@@ -355,3 +355,28 @@ def test_an_untrained_level_gets_an_m_that_is_never_evidence_for_a_match() -> No
     assert "m_probability" not in levels["unseen"]
     # the input is not changed
     assert "m_probability" not in model["comparisons"][0]["comparison_levels"][2]
+
+
+def test_splink_runs_within_its_own_memory_limit_with_the_same_pairs(
+    synthetic: identity_matching.SyntheticRecords,
+    matched: identity_matching.MatchResult,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the connection is bounded (DuckDB's default is 80% of the RAM, on top of the
+    # warehouse's own limit in the same process), and a lower bound, where DuckDB may
+    # spill, changes no pair
+    seen = {}
+    predict = identity_matching._predict
+
+    def recording_predict(linker, connection, threshold):
+        seen["memory_limit"], seen["temp_directory"] = connection.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+        return predict(linker, connection, threshold)
+
+    monkeypatch.setattr(identity_matching, "_predict", recording_predict)
+    monkeypatch.setattr(identity_matching, "MEMORY_LIMIT", "64MB")
+    bounded = identity_matching.match_records(synthetic.records, threshold=THRESHOLD, seed=42)
+    assert seen["memory_limit"] == "61.0 MiB"  # 64 MB
+    assert "splink-" in seen["temp_directory"]
+    pd.testing.assert_frame_equal(bounded.pairs, matched.pairs)

@@ -15,9 +15,13 @@ from segment_warehouse.modelling import clv
 def model(dbt, session):
     """Fit both models on the summary and return their parameters."""
     dbt.config(materialized="table")
-    summary = dbt.ref("int_customer_clv_summary").order("customer_id").df()
-    time_unit = summary["time_unit"].iloc[0] if len(summary) else None
-    as_of_date = pd.Timestamp(summary["as_of_date"].max()).date() if len(summary) else None
+    relation = dbt.ref("int_customer_clv_summary")
+    # only the four columns the fits read, as numbers: the text and date columns repeat one
+    # value on every row
+    summary = relation.order("customer_id").project("frequency, recency, age, monetary_value").df()
+    time_unit, as_of_date = relation.aggregate("min(time_unit), max(as_of_date)").fetchall()[0]
+    time_unit = time_unit if len(summary) else None
+    as_of_date = pd.Timestamp(as_of_date).date() if len(summary) else None
     models = {
         "bg_nbd": (
             clv.BG_NBD_PARAMETERS,

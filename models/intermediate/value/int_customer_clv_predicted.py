@@ -18,12 +18,14 @@ def model(dbt, session):
     dbt.config(materialized="table")
     horizon_days = float(dbt.config.get("horizon_days"))
     annual_discount_rate = float(dbt.config.get("annual_discount_rate"))
+    relation = dbt.ref("int_customer_clv_summary")
+    # time_unit is one value for every row: read once, not once per customer
     summary = (
-        dbt.ref("int_customer_clv_summary")
-        .project("customer_id, frequency, recency, age, monetary_value, time_unit, as_of_date")
+        relation.project("customer_id, frequency, recency, age, monetary_value, as_of_date")
         .order("customer_id")
         .df()
     )
+    (time_unit,) = relation.aggregate("min(time_unit)").fetchall()[0]
     fitted = dbt.ref("int_clv_models_fitted").df()
     window = dbt.ref("int_clv_backtest_window").df()
     holdout_days = float(window["holdout_days"].iloc[0]) if len(window) else 0.0
@@ -33,7 +35,7 @@ def model(dbt, session):
         model_name: dict(zip(rows["parameter"], rows["value"], strict=True))
         for model_name, rows in converged.groupby("model_name")
     }
-    time_unit = summary["time_unit"].iloc[0] if len(summary) else "week"
+    time_unit = time_unit if len(summary) else "week"
     days_per_unit = DAYS_PER_UNIT[time_unit]
     settings = clv.ValueSettings(
         horizon=horizon_days / days_per_unit,
