@@ -39,6 +39,49 @@ def table_checksum(connection: duckdb.DuckDBPyConnection, relation: str) -> str:
     ).fetchall()[0][0]
 
 
+# tables that record each run: compared on the latest run, without what names the run
+RUN_RECORDS = {
+    "intermediate.int_raw_tables_gated": "checked_at, previous_raw_rows, volume_drop_share",
+    "marts.raw_row_reconciliation": "checked_at, previous_raw_rows, volume_drop_share",
+}
+
+
+def relations(database: Path) -> list[str]:
+    """Every table and view of ``database`` as schema.name, sorted."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return [
+            f"{schema}.{name}"
+            for schema, name in connection.execute(
+                """
+                select schema_name, table_name from duckdb_tables() where not internal
+                union all
+                select schema_name, view_name from duckdb_views() where not internal
+                order by 1, 2
+                """
+            ).fetchall()
+        ]
+
+
+def differing_relations(expected: Path, actual: Path) -> list[str]:
+    """The relations of ``expected`` whose rows differ in ``actual`` (row checksums); the
+    run records (:data:`RUN_RECORDS`) compared on their latest run."""
+    differing = []
+    with (
+        duckdb.connect(str(expected), read_only=True) as one,
+        duckdb.connect(str(actual), read_only=True) as other,
+    ):
+        for relation in relations(expected):
+            compared = relation
+            if relation in RUN_RECORDS:
+                compared = (
+                    f"(select * exclude ({RUN_RECORDS[relation]}) from {relation} "
+                    f"where checked_at = (select max(checked_at) from {relation}))"
+                )
+            if table_checksum(one, compared) != table_checksum(other, compared):
+                differing.append(relation)
+    return differing
+
+
 def reference_lifecycle(
     orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp
 ) -> pd.Series:

@@ -22,14 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import Warehouse, build_warehouse, table_checksum
+from conftest import Warehouse, build_warehouse, differing_relations, relations
 
 DAYS = 7
-# tables that record each run: compared on the latest run, without what names the run
-RUN_RECORDS = {
-    "intermediate.int_raw_tables_gated": "checked_at, previous_raw_rows, volume_drop_share",
-    "marts.raw_row_reconciliation": "checked_at, previous_raw_rows, volume_drop_share",
-}
 HISTORIES = (
     "marts.segment_membership_history",
     "marts.segment_size_history",
@@ -117,21 +112,6 @@ def week(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"days": days, "grown": grown, "daily": incremental, "rebuilt": full}
 
 
-def _relations(database: Path) -> list[str]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return [
-            f"{schema}.{name}"
-            for schema, name in connection.execute(
-                """
-                select schema_name, table_name from duckdb_tables() where not internal
-                union all
-                select schema_name, view_name from duckdb_views() where not internal
-                order by 1, 2
-                """
-            ).fetchall()
-        ]
-
-
 def test_the_days_add_orders_and_the_history_holds_every_day(week: dict) -> None:
     """The equality below is worth something only if every day brought new orders and
     every day left its own rows in the histories."""
@@ -150,21 +130,7 @@ def test_a_week_of_daily_runs_equals_a_rebuild_of_the_week(week: dict) -> None:
     """Every table and view, base models to marts and histories, has the same rows."""
     daily: Warehouse = week["daily"]
     rebuilt: Warehouse = week["rebuilt"]
-    relations = _relations(rebuilt.database)
-    assert _relations(daily.database) == relations
-    assert set(HISTORIES) <= set(relations)
-    differing = []
-    with (
-        duckdb.connect(str(rebuilt.database), read_only=True) as full,
-        duckdb.connect(str(daily.database), read_only=True) as incremental,
-    ):
-        for relation in relations:
-            compared = relation
-            if relation in RUN_RECORDS:
-                compared = (
-                    f"(select * exclude ({RUN_RECORDS[relation]}) from {relation} "
-                    f"where checked_at = (select max(checked_at) from {relation}))"
-                )
-            if table_checksum(full, compared) != table_checksum(incremental, compared):
-                differing.append(relation)
-    assert differing == []
+    built = relations(rebuilt.database)
+    assert relations(daily.database) == built
+    assert set(HISTORIES) <= set(built)
+    assert differing_relations(rebuilt.database, daily.database) == []

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import Warehouse, build_warehouse, table_checksum
+from conftest import Warehouse, build_warehouse, differing_relations, relations
 
 from segment_warehouse.demo.arrival import INCREMENTAL_TABLES, arrival_sql
 
@@ -28,11 +28,6 @@ BATCH_SELECT = "+fct_orders +quarantined_rows +raw_row_reconciliation"
 # orders waiting for their customer are the point of the batches, so the data-quality
 # gates' error share is lifted for them
 BATCH_VARS = {"quality.gates": {"quarantine_error_share": 1}}
-# tables that record each run: compared on the latest run, without what names the run
-RUN_RECORDS = {
-    "intermediate.int_raw_tables_gated": "checked_at, previous_raw_rows, volume_drop_share",
-    "marts.raw_row_reconciliation": "checked_at, previous_raw_rows, volume_drop_share",
-}
 VANISHED = {
     "orders": "ORD-VANISHED",
     "order_lines": "ORD-VANISHED-1",
@@ -178,21 +173,6 @@ def _base_rows(database: Path) -> pd.DataFrame:
         ).df()
 
 
-def _relations(database: Path) -> list[str]:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        return [
-            f"{schema}.{name}"
-            for schema, name in connection.execute(
-                """
-                select schema_name, table_name from duckdb_tables() where not internal
-                union all
-                select schema_name, view_name from duckdb_views() where not internal
-                order by 1, 2
-                """
-            ).fetchall()
-        ]
-
-
 def test_incremental_batches_build_the_same_warehouse_as_one_full_build(
     batches: dict, demo_warehouse: Warehouse
 ) -> None:
@@ -200,26 +180,12 @@ def test_incremental_batches_build_the_same_warehouse_as_one_full_build(
     The final batch also sets as_of_date explicitly, to the date the full build resolved
     by default, so this covers that the explicit date changes nothing."""
     final: Warehouse = batches["final"]
-    relations = _relations(demo_warehouse.database)
-    assert _relations(final.database) == relations
+    built = relations(demo_warehouse.database)
+    assert relations(final.database) == built
     assert {"staging.base_shop__orders", "marts.dim_customers", "marts.customer_segments"} <= set(
-        relations
+        built
     )
-    differing = []
-    with (
-        duckdb.connect(str(demo_warehouse.database), read_only=True) as full,
-        duckdb.connect(str(final.database), read_only=True) as incremental,
-    ):
-        for relation in relations:
-            compared = relation
-            if relation in RUN_RECORDS:
-                compared = (
-                    f"(select * exclude ({RUN_RECORDS[relation]}) from {relation} "
-                    f"where checked_at = (select max(checked_at) from {relation}))"
-                )
-            if table_checksum(full, compared) != table_checksum(incremental, compared):
-                differing.append(relation)
-    assert differing == []
+    assert differing_relations(demo_warehouse.database, final.database) == []
 
 
 def test_batches_hold_what_the_incremental_runs_must_repair(batches: dict) -> None:

@@ -518,7 +518,7 @@ def test_stale_sources_fail_the_run_and_publish_nothing(world: JobWorld) -> None
 def test_a_second_refresh_exits_3_at_once_and_sigterm_stops_the_build(world: JobWorld) -> None:
     before = _published_files(world)
     earlier_logs = set((world.published.parent / "logs").glob("*.log"))
-    first = world.start("--as-of-date", "2026-06-30")
+    first = world.start("--as-of-date", "2026-06-30", "--force")
     dbt = _wait_for_dbt(first)
 
     started = time.monotonic()
@@ -566,7 +566,7 @@ def test_sigint_stops_the_build_and_a_stale_running_record_is_marked_abandoned(
             " message, pid, host) values ('stale-run', '2026-06-30', '2026-07-01 02:30:00',"
             " 'running', false, '', 4194303, 'old-batch-host')"
         )
-    job_process = world.start("--as-of-date", "2026-06-30")
+    job_process = world.start("--as-of-date", "2026-06-30", "--force")
     dbt = _wait_for_dbt(job_process)
     job_process.send_signal(signal.SIGINT)
     stdout, stderr = job_process.communicate(timeout=120)
@@ -596,7 +596,7 @@ def test_sigint_stops_the_build_and_a_stale_running_record_is_marked_abandoned(
 
 
 def test_sigkill_during_the_build_takes_dbt_down_and_frees_the_lock(world: JobWorld) -> None:
-    job_process = world.start("--as-of-date", "2026-06-30")
+    job_process = world.start("--as-of-date", "2026-06-30", "--force")
     dbt = _wait_for_dbt(job_process)
     os.kill(job_process.pid, signal.SIGKILL)  # the job only: dbt is in a session of its own
     job_process.communicate(timeout=60)
@@ -613,7 +613,9 @@ def test_sigterm_during_the_publish_aborts_it_and_keeps_the_last_publication(
     killed_in_build = world.runs().iloc[-1]
     before = _published_files(world)
     versions_before = set(world.published.parent.glob(".parquet.*"))
-    job_process = world.start("--as-of-date", "2026-06-30", **{PAUSE_BEFORE_SWAP_ENV: "600"})
+    job_process = world.start(
+        "--as-of-date", "2026-06-30", "--force", **{PAUSE_BEFORE_SWAP_ENV: "600"}
+    )
     _wait_for(lambda: _in_the_pause_before_the_swap(world, versions_before), "the publish")
     record = world.runs().iloc[-1]
     assert record["status"] == "publishing" and not record["published"]
@@ -670,7 +672,7 @@ def test_sigkill_during_the_publish_leaves_bi_the_last_good_version_and_the_next
     before_files = _published_files(world)
     good = _checksums(world.snapshots["2026-06-30"])
     versions_before = set(world.published.parent.glob(".parquet.*"))
-    killed = world.start("--as-of-date", "2026-06-30", **{PAUSE_BEFORE_SWAP_ENV: "600"})
+    killed = world.start("--as-of-date", "2026-06-30", "--force", **{PAUSE_BEFORE_SWAP_ENV: "600"})
     _wait_for(lambda: _in_the_pause_before_the_swap(world, versions_before), "the publish")
     os.killpg(killed.pid, signal.SIGKILL)
     killed.communicate(timeout=60)
@@ -687,7 +689,7 @@ def test_sigkill_during_the_publish_leaves_bi_the_last_good_version_and_the_next
         [sys.executable, "-c", READER, str(world.published), str(stop_file), str(out_file)]
     )
     time.sleep(2)
-    rerun = world.run("--as-of-date", "2026-06-30")
+    rerun = world.run("--as-of-date", "2026-06-30", "--force")
     stop_file.touch()
     assert reader.wait(timeout=120) == 0
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -731,4 +733,10 @@ def test_sigkill_during_the_publish_leaves_bi_the_last_good_version_and_the_next
     published_status = dict(zip(published_runs["run_id"], published_runs["status"], strict=True))
     assert published_status[rerun_record["run_id"]] == "success"
     assert published_status[killed_record["run_id"]] == "abandoned"
-    assert set(published_status.values()) <= {"success", "failed", "killed", "abandoned"}
+    assert set(published_status.values()) <= {
+        "success",
+        "failed",
+        "killed",
+        "abandoned",
+        "unchanged",
+    }
