@@ -61,6 +61,9 @@ LOGISTIC_FEATURES = (
     "recent_orders",
 )
 BG_NBD_DRIVERS = ("purchase_days", "days_since_last_purchase", "tenure_days")
+#: Features a model may use but a reason code never quotes: the exact age is a
+#: quasi-identifier, published only generalised (docs/privacy.md).
+UNQUOTED_FEATURES = ("age_years",)
 #: Columns the candidates read from a cut-off's rows (with ``is_churned`` for labels).
 INPUT_COLUMNS = tuple(dict.fromkeys((*churn.FEATURES, "frequency", "recency", "age")))
 MIN_EVALUATION_ROWS = 50
@@ -253,9 +256,10 @@ def fit_candidate(
     """
     if name == CLASSIFIER:
         model = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
-        reference = np.nanmedian(churn.feature_matrix(train, model.features), axis=0)
+        drivers = tuple(name for name in model.features if name not in UNQUOTED_FEATURES)
+        reference = np.nanmedian(churn.feature_matrix(train, drivers), axis=0)
         return FittedCandidate(
-            name, lambda rows: churn.predict_churn(model, rows), model.features, reference,
+            name, lambda rows: churn.predict_churn(model, rows), drivers, reference,
             len(train), _profile_sample(train, seed),
         )  # fmt: skip
     if name == LOGISTIC:
