@@ -30,6 +30,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -235,6 +236,27 @@ def _bg_nbd_parameters(history: pd.DataFrame) -> dict[str, float]:
         warnings.simplefilter("ignore", clv.ClvConvergenceWarning)
         fit = clv.fit_bg_nbd(history["frequency"], history["recency"], history["age"])
     return fit.parameters
+
+
+def training_windows(
+    features: Any, *, seed: int, max_rows: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the ``train`` and ``test`` cut-offs of int_churn_features (a DuckDB relation).
+
+    The training sample (at most ``max_rows``, seeded) is drawn in DuckDB; the test window
+    is read whole. Both are ordered by customer id, so the same rows give the same models.
+    """
+    columns = ", ".join(["customer_id", *INPUT_COLUMNS, "is_churned"])
+    train = (
+        features.filter("cutoff_role = 'train'")
+        .project(columns)
+        .order(f"hash(customer_id, {seed})")
+        .limit(max_rows)
+        .order("customer_id")
+        .df()
+    )
+    test = features.filter("cutoff_role = 'test'").project(columns).order("customer_id").df()
+    return train, test
 
 
 def fit_candidate(

@@ -23,18 +23,8 @@ def model(dbt, session):
     min_auc_gain = float(dbt.config.get("champion_min_auc_gain"))
     days_per_unit = 7.0 if dbt.config.get("time_unit") == "week" else 1.0
     features = dbt.ref("int_churn_features")
-    columns = ", ".join(["customer_id", *churn_champion.INPUT_COLUMNS, "is_churned"])
     n_train = int(features.filter("cutoff_role = 'train'").aggregate("count(*)").df().iloc[0, 0])
-    # the training sample is drawn in DuckDB (seeded); the test window is read whole
-    train = (
-        features.filter("cutoff_role = 'train'")
-        .project(columns)
-        .order(f"hash(customer_id, {seed})")
-        .limit(max_rows)
-        .order("customer_id")
-        .df()
-    )
-    test = features.filter("cutoff_role = 'test'").project(columns).order("customer_id").df()
+    train, test = churn_champion.training_windows(features, seed=seed, max_rows=max_rows)
     evaluations = churn_champion.evaluate_candidates(
         train, test, seed=seed, max_rows=max_rows, window=window_days / days_per_unit
     )

@@ -38,15 +38,7 @@ def model(dbt, session):
     as_of_date = pd.to_datetime(current.aggregate("max(as_of_date)").df().iloc[0, 0])
     published = None
     if len(champions):
-        train = (
-            features.filter("cutoff_role = 'train'")
-            .project(columns)
-            .order(f"hash(customer_id, {seed})")
-            .limit(max_rows)
-            .order("customer_id")
-            .df()
-        )
-        test = features.filter("cutoff_role = 'test'").project(columns).order("customer_id").df()
+        train, test = churn_champion.training_windows(features, seed=seed, max_rows=max_rows)
         try:
             published = churn_champion.fit_published_model(
                 champions["model_name"].iloc[0],
