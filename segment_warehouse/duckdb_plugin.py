@@ -43,6 +43,7 @@ PRELOADED_MODULES = (
     "sklearn.model_selection",
     "sklearn.preprocessing",
     "segment_warehouse.modelling.churn",
+    "segment_warehouse.modelling.churn_champion",
     "segment_warehouse.modelling.clustering",
     "segment_warehouse.modelling.clv",
     "segment_warehouse.modelling.identity_matching",
