@@ -65,40 +65,50 @@ open_versions as (
     {%- endif %}
 ),
 
-closed_versions as (
+compared as (
+    -- one join of the open versions with today's assignments (a full outer join: either
+    -- side may be missing), instead of one join to find the closed and another the opened
     select
-        open_versions.customer_id,
-        open_versions.segment_family,
-        open_versions.segment,
-        open_versions.valid_from,
-        run_date.as_of_date as valid_to
+        open_versions.customer_id as open_customer_id,
+        open_versions.segment_family as open_segment_family,
+        open_versions.segment as open_segment,
+        open_versions.valid_from as open_valid_from,
+        assignments.customer_id,
+        assignments.segment_family,
+        assignments.segment
     from open_versions
-    cross join run_date
-    left join assignments
+    full outer join assignments
         on
             open_versions.customer_id = assignments.customer_id
             and open_versions.segment_family = assignments.segment_family
     where
-        assignments.customer_id is null
+        open_versions.customer_id is null
+        or assignments.customer_id is null
         or assignments.segment <> open_versions.segment
+),
+
+closed_versions as (
+    select
+        compared.open_customer_id as customer_id,
+        compared.open_segment_family as segment_family,
+        compared.open_segment as segment,
+        compared.open_valid_from as valid_from,
+        run_date.as_of_date as valid_to
+    from compared
+    cross join run_date
+    where compared.open_customer_id is not null
 ),
 
 opened_versions as (
     select
-        assignments.customer_id,
-        assignments.segment_family,
-        assignments.segment,
+        compared.customer_id,
+        compared.segment_family,
+        compared.segment,
         run_date.as_of_date as valid_from,
         cast(null as date) as valid_to
-    from assignments
+    from compared
     cross join run_date
-    left join open_versions
-        on
-            assignments.customer_id = open_versions.customer_id
-            and assignments.segment_family = open_versions.segment_family
-    where
-        open_versions.customer_id is null
-        or open_versions.segment <> assignments.segment
+    where compared.customer_id is not null
 ),
 
 final as (

@@ -72,50 +72,62 @@ known_people as (
     from open_versions
 ),
 
-closed_versions as (
+compared as (
+    -- one join of the open versions with today's resolution (a full outer join: either
+    -- side may be missing), instead of one join to find the closed and another the opened
     select
-        open_versions.source,
-        open_versions.source_customer_id,
-        open_versions.customer_id,
-        open_versions.valid_from,
-        run_date.as_of_date as valid_to,
-        open_versions.change_type,
-        open_versions.previous_customer_id
+        open_versions.source as open_source,
+        open_versions.source_customer_id as open_source_customer_id,
+        open_versions.customer_id as open_customer_id,
+        open_versions.valid_from as open_valid_from,
+        open_versions.change_type as open_change_type,
+        open_versions.previous_customer_id as open_previous_customer_id,
+        resolved.source,
+        resolved.source_customer_id,
+        resolved.customer_id
     from open_versions
-    cross join run_date
-    left join resolved
+    full outer join resolved
         on
             open_versions.source = resolved.source
             and open_versions.source_customer_id = resolved.source_customer_id
     where
-        resolved.source is null
+        open_versions.source is null
+        or resolved.source is null
         or resolved.customer_id <> open_versions.customer_id
+),
+
+closed_versions as (
+    select
+        compared.open_source as source,  -- noqa: RF04
+        compared.open_source_customer_id as source_customer_id,
+        compared.open_customer_id as customer_id,
+        compared.open_valid_from as valid_from,
+        run_date.as_of_date as valid_to,
+        compared.open_change_type as change_type,
+        compared.open_previous_customer_id as previous_customer_id
+    from compared
+    cross join run_date
+    where compared.open_source is not null
 ),
 
 opened_versions as (
     select
-        resolved.source,
-        resolved.source_customer_id,
-        resolved.customer_id,
+        compared.source,
+        compared.source_customer_id,
+        compared.customer_id,
         run_date.as_of_date as valid_from,
         cast(null as date) as valid_to,
         case
-            when open_versions.source is null then 'first_seen'
+            when compared.open_source is null then 'first_seen'
             when known_people.customer_id is not null then 'merged'
             else 'split'
         end as change_type,
-        open_versions.customer_id as previous_customer_id
-    from resolved
+        compared.open_customer_id as previous_customer_id
+    from compared
     cross join run_date
-    left join open_versions
-        on
-            resolved.source = open_versions.source
-            and resolved.source_customer_id = open_versions.source_customer_id
     left join known_people
-        on resolved.customer_id = known_people.customer_id
-    where
-        open_versions.source is null
-        or open_versions.customer_id <> resolved.customer_id
+        on compared.customer_id = known_people.customer_id
+    where compared.source is not null
 ),
 
 final as (
