@@ -64,11 +64,7 @@ product_catalogue as (
     select count(*) > 0 as is_given from product_keys
 ),
 {% if incremental_base_ready() %}
-{{ incremental_base_keys(
-    'order_line_id',
-    stored_version='order_version_at',
-    raw_relation=source('shop', 'order_lines'),
-) }}
+{{ incremental_base_keys('order_line_id', stored_version='order_version_at') }}
 
 touched_lines as (
     select order_line_id from incremental_keys

@@ -42,7 +42,6 @@ customer_master as (
 {{ incremental_base_keys(
     'order_id',
     stored_version='version_at',
-    raw_relation=source('shop', 'orders'),
     raw_version='coalesce(' ~ parse_timestamp('updated_at', read_options) ~ ', ' ~ parse_timestamp('ordered_at', read_options) ~ ')',
 ) }}
 

@@ -37,7 +37,6 @@ customer_master as (
 {{ incremental_base_keys(
     'session_id',
     stored_version='started_at',
-    raw_relation=source('web', 'web_sessions'),
     raw_version=parse_timestamp('started_at', read_options),
 ) }}
 
