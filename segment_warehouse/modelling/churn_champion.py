@@ -259,6 +259,11 @@ def training_windows(
     return train, test
 
 
+def _quotable(features: Sequence[str]) -> tuple[str, ...]:
+    """Return the features a learned candidate's reason codes may name (not UNQUOTED_FEATURES)."""
+    return tuple(feature for feature in features if feature not in UNQUOTED_FEATURES)
+
+
 def fit_candidate(
     name: str,
     train: pd.DataFrame,
@@ -278,7 +283,7 @@ def fit_candidate(
     """
     if name == CLASSIFIER:
         model = churn.fit_classifier(train, train["is_churned"], seed=seed, max_rows=max_rows)
-        drivers = tuple(name for name in model.features if name not in UNQUOTED_FEATURES)
+        drivers = _quotable(model.features)
         reference = np.nanmedian(churn.feature_matrix(train, drivers), axis=0)
         return FittedCandidate(
             name, lambda rows: churn.predict_churn(model, rows), drivers, reference,
@@ -286,9 +291,10 @@ def fit_candidate(
         )  # fmt: skip
     if name == LOGISTIC:
         logistic = fit_logistic(train, train["is_churned"], seed=seed, max_rows=max_rows)
-        reference = np.nanmedian(churn.feature_matrix(train, logistic.features), axis=0)
+        drivers = _quotable(logistic.features)
+        reference = np.nanmedian(churn.feature_matrix(train, drivers), axis=0)
         return FittedCandidate(
-            name, lambda rows: predict_logistic(logistic, rows), logistic.features, reference,
+            name, lambda rows: predict_logistic(logistic, rows), drivers, reference,
             len(train), _profile_sample(train, seed),
         )  # fmt: skip
     if name in (P_ALIVE, EXPECTED_PURCHASES):
