@@ -67,6 +67,8 @@ BG_NBD_DRIVERS = ("purchase_days", "days_since_last_purchase", "tenure_days")
 UNQUOTED_FEATURES = ("age_years",)
 #: Columns the candidates read from a cut-off's rows (with ``is_churned`` for labels).
 INPUT_COLUMNS = tuple(dict.fromkeys((*churn.FEATURES, "frequency", "recency", "age")))
+#: The columns read from a cut-off of int_churn_features, as a select list.
+WINDOW_COLUMNS = ", ".join(["customer_id", *INPUT_COLUMNS, "is_churned"])
 MIN_EVALUATION_ROWS = 50
 CALIBRATION_FOLDS = 5
 TOP_DRIVERS = 3
@@ -246,16 +248,15 @@ def training_windows(
     The training sample (at most ``max_rows``, seeded) is drawn in DuckDB; the test window
     is read whole. Both are ordered by customer id, so the same rows give the same models.
     """
-    columns = ", ".join(["customer_id", *INPUT_COLUMNS, "is_churned"])
     train = (
         features.filter("cutoff_role = 'train'")
-        .project(columns)
+        .project(WINDOW_COLUMNS)
         .order(f"hash(customer_id, {seed})")
         .limit(max_rows)
         .order("customer_id")
         .df()
     )
-    test = features.filter("cutoff_role = 'test'").project(columns).order("customer_id").df()
+    test = features.filter("cutoff_role = 'test'").project(WINDOW_COLUMNS).order("customer_id").df()
     return train, test
 
 

@@ -29,10 +29,9 @@ def model(dbt, session):
         dbt.ref("int_churn_models_evaluated").filter("is_champion").project("model_name").df()
     )
     features = dbt.ref("int_churn_features")
-    columns = ", ".join(["customer_id", *churn_champion.INPUT_COLUMNS, "is_churned"])
     current = (
         features.filter("cutoff_role = 'score'")
-        .project(f"{columns}, as_of_date")
+        .project(f"{churn_champion.WINDOW_COLUMNS}, as_of_date")
         .order("customer_id")
     )
     as_of_date = pd.to_datetime(current.aggregate("max(as_of_date)").df().iloc[0, 0])
