@@ -782,11 +782,23 @@ def test_parquet_versions_left_by_a_killed_publish_are_removed(
 
 # ---- signals ------------------------------------------------------------------------------
 
+# the publisher says on stderr when it reaches the pause: a SIGINT sent while DuckDB still
+# writes a Parquet copy can be taken by DuckDB and lost, so the parent waits for the line
 PAUSED_PUBLISHER_SCRIPT = """
 import sys
 from pathlib import Path
+from segment_warehouse.pipeline import publish as publishing
 from segment_warehouse.pipeline.publish import publish
 
+pause = publishing._pause_before_swap
+
+
+def announced_pause():
+    print("paused", file=sys.stderr, flush=True)
+    pause()
+
+
+publishing._pause_before_swap = announced_pause
 published = Path(sys.argv[2])
 try:
     publish(
@@ -817,14 +829,13 @@ def test_an_interrupt_just_before_the_swap_removes_the_new_files_and_keeps_the_o
     )
     try:
         # paused: the new file and every Parquet copy are written, only the swap is left
-        deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
-        while time.monotonic() < deadline and not any(
+        lines = iter(publisher.stderr.readline, b"")  # until the publisher ends
+        assert any(line == b"paused\n" for line in lines)
+        assert wait_for_temporary_file(published_path.parent, 1) != []
+        assert any(
             (new_version / "published_tables.parquet").exists()
             for new_version in set(published_path.parent.glob(".parquet.*")) - versions_before
-        ):
-            time.sleep(0.02)
-        time.sleep(0.5)
-        assert wait_for_temporary_file(published_path.parent, 1) != []
+        )
         publisher.send_signal(signal.SIGINT)
         assert publisher.wait(timeout=CHILD_TIMEOUT_SECONDS) == 130, publisher.stderr.read()
     finally:
