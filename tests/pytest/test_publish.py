@@ -782,9 +782,11 @@ def test_parquet_versions_left_by_a_killed_publish_are_removed(
 
 # ---- signals ------------------------------------------------------------------------------
 
-# the publisher says on stderr when it reaches the pause: a SIGINT sent while DuckDB still
-# writes a Parquet copy can be taken by DuckDB and lost, so the parent waits for the line
+# the publisher says on stderr when it reaches the pause, and the parent waits for the line;
+# it takes SIGINT as Python does by default even when started ignoring it (a process
+# inherits an ignored SIGINT, as under some pytest-xdist workers)
 PAUSED_PUBLISHER_SCRIPT = """
+import signal
 import sys
 from pathlib import Path
 from segment_warehouse.pipeline import publish as publishing
@@ -799,6 +801,7 @@ def announced_pause():
 
 
 publishing._pause_before_swap = announced_pause
+signal.signal(signal.SIGINT, signal.default_int_handler)
 published = Path(sys.argv[2])
 try:
     publish(
