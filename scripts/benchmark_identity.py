@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import shlex
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +36,7 @@ import duckdb
 from segment_warehouse.demo.generator import generate
 from segment_warehouse.documentation.readme import write_section
 from segment_warehouse.pipeline.dbt_runner import dbt_command
-from segment_warehouse.pipeline.measure import run_command
+from segment_warehouse.pipeline.measure import run_command, run_in_child
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "identity"
@@ -198,10 +196,7 @@ def main(argv: list[str] | None = None) -> None:
         work_dir = Path(work)
         # in a child process: a process's peak memory (ru_maxrss) starts from what its parent
         # held when it started it, and the generator's frames would be every dbt run's floor
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            pool.submit(
-                generate, work_dir / "demo", customers=args.customers, seed=args.seed
-            ).result()
+        run_in_child(generate, work_dir / "demo", args.customers, args.seed)
         raw_dir, truth = (
             work_dir / "demo" / "raw",
             work_dir / "demo" / "ground_truth" / "identity.parquet",

@@ -2,8 +2,8 @@
 
 The tests on segment_membership_history and identity_history are written for speed at
 scale (one grouping per key, one full outer join against the assignments); these tests
-plant each kind of break in a copy of a built warehouse and run the data tests on it:
-every planted break must fail its test, and nothing else.
+plant each kind of break in a copy of a built warehouse and run those data tests on it:
+on the warehouse as built they pass, and on the broken copy every one of them fails.
 """
 
 from __future__ import annotations
