@@ -25,8 +25,12 @@ from what its parent held when it started it):
 - next day: the job as of day 1 on the day-1 files, on the same warehouse;
 - nothing new: the job again, same files, same date.
 
-Each run's slowest models come from dbt's run_results.json. The results, with the ratios
-the issue sets as goals (:data:`GOALS`), replace the ``daily`` section of BENCHMARKS.md.
+Each run's slowest models come from dbt's run_results.json. Between the runs (not timed),
+the per-person marts (:data:`CHANGE_TABLES`) as of day 0 and as of day 1 are copied and
+compared person by person: how many people a day adds, removes and changes, and which
+columns change for the most people, which is what an incremental daily run has to redo.
+The results, with the ratios the issue sets as goals (:data:`GOALS`), replace the
+``daily`` section of BENCHMARKS.md.
 
     python scripts/benchmark_daily.py                     # 1,000,000 demo customers
     python scripts/benchmark_daily.py --customers 20000 --output /tmp/BENCHMARKS.md
@@ -57,7 +61,7 @@ from segment_warehouse.demo.arrival import INCREMENTAL_TABLES, arrival_sql
 from segment_warehouse.demo.generator import generate
 from segment_warehouse.documentation.readme import write_section
 from segment_warehouse.pipeline.dbt_runner import dbt_command
-from segment_warehouse.pipeline.measure import CommandRun, run_command
+from segment_warehouse.pipeline.measure import CommandRun, run_command, run_in_child
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECTION = "daily"
@@ -80,6 +84,11 @@ EVENT_DATES = {
     "erasure_requests": "requested_at",
 }
 """The date each row of the other raw tables arrives by (an unreadable one: always there)."""
+CHANGE_TABLES = {"dim_customers": "customer_id", "customer_segments": "customer_id"}
+"""The per-person marts whose day-to-day changes the benchmark counts, with their key."""
+CHANGE_IGNORED = ("as_of_date",)
+"""Columns that change for everyone by definition, left out of "people changed"."""
+MOST_CHANGED = 8
 MEMORY_LIMIT_ENV = "SEGMENT_WAREHOUSE_MEMORY_LIMIT"
 # the reference runs this SQL file into this database in a process of its own
 REFERENCE_RUNNER = (
@@ -417,6 +426,11 @@ class Bench:
         what = f"`dbt build --select {CORE_SELECT}`"
         return Run("core path in dbt", what, measured, *slowest_models(target_path))
 
+    @property
+    def warehouse(self) -> Path:
+        """The job runs' warehouse."""
+        return self.work_dir / "job" / "warehouse.duckdb"
+
     def job(self, name: str, what: str, raw_dir: Path, as_of_date: dt.date) -> Run:
         """Run the scheduled job for ``as_of_date`` on ``raw_dir`` in the benchmark's job dir."""
         job_dir = self.work_dir / "job"
@@ -425,7 +439,7 @@ class Bench:
         command = [
             sys.executable, "-m", "segment_warehouse.cli", "refresh",
             "--as-of-date", as_of_date.isoformat(),
-            "--database", str(job_dir / "warehouse.duckdb"),
+            "--database", str(self.warehouse),
             "--published", str(job_dir / "published" / "segment_warehouse.duckdb"),
             "--target", TARGET,
             "--target-path", str(target_path),
@@ -434,6 +448,101 @@ class Bench:
         log = self.work_dir / f"job-{name.replace(' ', '-')}.log"
         measured = run_command(command, env, log, PROJECT_DIR)
         return Run(name, what, measured, *slowest_models(target_path))
+
+
+# ---- what a day changes ------------------------------------------------------------------
+
+
+@dataclass
+class TableChange:
+    """People of one per-person mart on two days, and how many changed, per column."""
+
+    table: str
+    people: int
+    added: int
+    removed: int
+    changed: int
+    columns: list[tuple[str, int]]
+    """(column, people whose value differs), most changed first; columns no one changed
+    left out."""
+
+
+def snapshot_marts(warehouse: Path, snapshot: Path) -> None:
+    """Copy the marts of :data:`CHANGE_TABLES` from ``warehouse`` into a new ``snapshot``."""
+    with duckdb.connect(str(snapshot)) as connection:
+        connection.execute(f"attach '{warehouse}' as warehouse (read_only)")
+        for table in CHANGE_TABLES:
+            connection.execute(f"create table {table} as select * from warehouse.marts.{table}")
+
+
+def table_changes(before: Path, after: Path) -> list[TableChange]:
+    """Compare each mart of :data:`CHANGE_TABLES` in two snapshots (``snapshot_marts``).
+
+    Joined by key: people only in ``after`` are added, only in ``before`` removed; a
+    person in both has changed when any column but :data:`CHANGE_IGNORED` differs (``is
+    distinct from``: null against a value counts). One pass over each table.
+    """
+    changes = []
+    with duckdb.connect() as connection:
+        connection.execute(f"attach '{before}' as before (read_only)")
+        connection.execute(f"attach '{after}' as after (read_only)")
+        for table, key in CHANGE_TABLES.items():
+            columns = [
+                name
+                for (name,) in connection.execute(
+                    "select column_name from duckdb_columns() "
+                    "where database_name = 'after' and table_name = ? and column_name <> ? "
+                    "order by column_index",
+                    [table, key],
+                ).fetchall()
+                if name not in CHANGE_IGNORED
+            ]
+            both = f"b.{key} is not null and a.{key} is not null"
+            differs = [f'b."{name}" is distinct from a."{name}"' for name in columns]
+            counts = connection.execute(
+                f"""
+                select
+                    count(*) filter (where a.{key} is not null),
+                    count(*) filter (where b.{key} is null),
+                    count(*) filter (where a.{key} is null),
+                    count(*) filter (where {both} and ({" or ".join(differs) or "false"}))
+                    {"".join(f", count(*) filter (where {both} and {d})" for d in differs)}
+                from before.{table} as b
+                full outer join after.{table} as a
+                    on b.{key} = a.{key}
+                """
+            ).fetchone()
+            people, added, removed, changed, *per_column = counts
+            ranked = sorted(
+                ((name, count) for name, count in zip(columns, per_column, strict=True) if count),
+                key=lambda pair: (-pair[1], pair[0]),
+            )
+            changes.append(TableChange(table, people, added, removed, changed, ranked))
+    return changes
+
+
+def render_changes(changes: list[TableChange]) -> list[str]:
+    """Markdown lines of the table of what a day changes."""
+    lines = [
+        "What the next day changes, person by person (the marts as of day 0 against the "
+        "marts as of day 1, joined by customer id; `as_of_date` left out): the people "
+        "added and removed, the people with any other column changed, and the columns "
+        f"changed for the most people ({MOST_CHANGED} at most).",
+        "",
+        "| mart | people on day 1 | added | removed | changed | most changed columns |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for change in changes:
+        share = change.changed / change.people if change.people else 0.0
+        columns = ", ".join(
+            f"`{name}` {count / change.people:.1%}" if change.people else f"`{name}` {count}"
+            for name, count in change.columns[:MOST_CHANGED]
+        )
+        lines.append(
+            f"| `{change.table}` | {change.people:,} | {change.added:,} | {change.removed:,} "
+            f"| {change.changed:,} ({share:.1%}) | {columns} |"
+        )
+    return lines
 
 
 # ---- the section -------------------------------------------------------------------------
@@ -479,8 +588,9 @@ def render(
     runs: dict[str, Run],
     command: str,
     started: dt.datetime,
+    changes: list[TableChange] | None = None,
 ) -> str:
-    """Markdown for the daily section."""
+    """Markdown for the daily section (with what a day changes, when ``changes`` is given)."""
     memory_limit, threads = build_settings()
     day0, day1 = counts["day 0"], counts["day 1"]
     increment = {table: day1[table] - day0[table] for table in INCREMENTAL_TABLES}
@@ -539,6 +649,8 @@ def render(
         elif run.models_run is not None:
             slowest = ", ".join(f"`{name}` {seconds:.1f}" for name, seconds in run.slowest_models)
             lines.append(f"| {run.name} | {run.models_run} | {slowest} |")
+    if changes is not None:
+        lines += ["", *render_changes(changes)]
     return "\n".join(lines) + "\n"
 
 
@@ -634,9 +746,15 @@ def main(argv: list[str] | None = None) -> None:
         runs["first"] = bench.job(
             "full first run", "the job as of day 0, fresh", day_dirs["day 0"], days["day 0"]
         )
+        # the marts each day leaves, copied outside the measured runs (in child processes,
+        # so the parent stays small)
+        snapshots = {day: work_dir / f"{day.replace(' ', '')}-marts.duckdb" for day in days}
+        run_in_child(snapshot_marts, bench.warehouse, snapshots["day 0"])
         runs["next"] = bench.job(
             "next day", "the job as of day 1 on the day-1 files", day_dirs["day 1"], days["day 1"]
         )
+        run_in_child(snapshot_marts, bench.warehouse, snapshots["day 1"])
+        changes = run_in_child(table_changes, snapshots["day 0"], snapshots["day 1"]).result
         runs["nothing new"] = bench.job(
             "nothing new", "the job again, same files and date", day_dirs["day 1"], days["day 1"]
         )
@@ -647,7 +765,7 @@ def main(argv: list[str] | None = None) -> None:
             )
 
     command = shlex.join(["python", "scripts/benchmark_daily.py", *argv])
-    markdown = render(customers, seed, days, counts, runs, command, started)
+    markdown = render(customers, seed, days, counts, runs, command, started, changes)
     write_section(args.output, SECTION, SECTION_HEADING, markdown)
     print(markdown)
     print(f"wrote the {SECTION} section of {args.output}")

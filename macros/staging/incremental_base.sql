@@ -18,7 +18,8 @@
     they reference, this gives the same rows as building the model from scratch.
 
     The models expect a CTE key_match with raw_key (a raw row's key) and stored_key (a
-    stored row's key), the full outer join of the two by key.
+    stored row's key), the rows of the full outer join of the two by key that matter
+    (incremental_base_keys).
 -#}
 
 {#- incremental, except on Spark: Delta's MERGE cannot replace the several rows a key
@@ -121,58 +122,67 @@
 {%- endmacro %}
 
 {#- The CTEs every incremental base model starts from, on an incremental run: `stored`
-    (this table), `key_match` (raw keys against stored keys, with the version compared to
-    the lookback) and `incremental_keys`: keys not stored yet, keys whose version is in the
-    lookback (or unreadable), every key when the code or settings changed, and the stored
-    quarantined keys, which are checked again. (Macros are called unqualified here so a
-    unit test's macro overrides reach them.) `raw_version` is the SQL of a raw row's
-    version; without it the stored row's `stored_version` is compared. Expects a CTE
-    `source` (the raw view). The model adds the keys whose references changed. -#}
-{% macro incremental_base_keys(key_column, stored_version, raw_version=none) -%}
+    (this table, for the model's own search for changed references), `key_match` (raw keys
+    against stored keys, only the rows that matter: keys not stored yet, keys gone from
+    the raw table, keys whose version is in the lookback or unreadable, every key when the
+    code or settings changed) and `incremental_keys`: the raw keys of key_match and the
+    stored quarantined keys, which are checked again. (Macros are called unqualified here
+    so a unit test's macro overrides reach them.) `raw_version` is the SQL of a raw row's
+    version; without it the stored row's `stored_version` is compared.
+
+    `raw_relation` is the raw table, read here for its keys (and versions) alone, and
+    the stored table is read for its keys and versions alone: a CTE that two parts of
+    the query read is materialised with all its columns, which at 16M order lines meant
+    writing every raw and stored row to disk (7.7 GB spilled) to compare two columns. -#}
+{% macro incremental_base_keys(key_column, stored_version, raw_relation, raw_version=none) -%}
 stored as (
     select * from {{ this }}
 ),
 
-raw_versions as (
-    select
-        {{ clean_text(key_column) }} as {{ key_column }}
-        {%- if raw_version %},
-        {{ raw_version }} as version_at
-        {%- endif %}
-    from source
-),
-
 key_match as (
-    -- raw rows against stored rows by key: new keys, and keys gone from the raw table
+    -- raw keys against stored keys: new keys, keys gone from the raw table, keys in the
+    -- lookback (or unreadably dated), and every key when the code or settings changed
     select
         raw_versions.{{ key_column }} as raw_key,
-        stored.{{ key_column }} as stored_key,
-        {{ 'raw_versions.version_at' if raw_version else 'stored.' ~ stored_version }} as version_at
-    from raw_versions
-    full outer join stored
-        on raw_versions.{{ key_column }} = stored.{{ key_column }}
+        stored_versions.{{ key_column }} as stored_key,
+        {{ 'raw_versions.version_at' if raw_version else 'stored_versions.' ~ stored_version }} as version_at
+    from (
+        select
+            {{ clean_text(key_column) }} as {{ key_column }}
+            {%- if raw_version %},
+            {{ raw_version }} as version_at
+            {%- endif %}
+        from {{ raw_relation }}
+    ) as raw_versions
+    full outer join (
+        select
+            {{ key_column }},
+            {{ stored_version }}
+        from {{ this }}
+    ) as stored_versions
+        on raw_versions.{{ key_column }} = stored_versions.{{ key_column }}
+    where
+        raw_versions.{{ key_column }} is null
+        or stored_versions.{{ key_column }} is null
+        {%- if raw_version %}
+        or raw_versions.version_at is null
+        {%- endif %}
+        or {{ 'raw_versions.version_at' if raw_version else 'stored_versions.' ~ stored_version }}
+        >= {{ incremental_lookback_start(stored_version) }}
+        or {{ incremental_reprocess_all() }}
 ),
 
 incremental_keys as (
     -- new keys, and keys with a version in the lookback
     select raw_key as {{ key_column }}
     from key_match
-    where
-        raw_key is not null
-        and (
-            stored_key is null
-            {%- if raw_version %}
-            or version_at is null
-            {%- endif %}
-            or version_at >= {{ incremental_lookback_start(stored_version) }}
-            or {{ incremental_reprocess_all() }}
-        )
+    where raw_key is not null
 
     union
 
     -- quarantined keys are checked again: what they reference may have arrived
     select {{ key_column }}
-    from stored
+    from {{ this }}
     where quarantine_reason is not null
 ),
 {%- endmacro %}
@@ -198,4 +208,25 @@ incremental_keys as (
 
     {{ vanished_key_rows(column_count) }}
     {%- endif %}
+{%- endmacro %}
+
+{#- pre-hook: lets this node's session write rows in any order. The touched-key search
+    joins every raw key to every stored key; with insertion order kept, DuckDB holds
+    buffers it cannot spill, and at 3 GB the order lines' increment ran out of memory
+    after the orders' and sessions' (DECISIONLOG.md, "Downstream of staging the daily run
+    is still a full rebuild"). A base model's rows have no order anyone reads. Set for
+    the session alone: dbt gives every node a cursor of its own and closes it after the
+    node, so other models, Python models among them, keep insertion order. Nothing on
+    the first build, which has no search. -#}
+{% macro release_insertion_order() -%}
+    {{ return(adapter.dispatch('release_insertion_order', 'segment_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__release_insertion_order() -%}
+{%- endmacro %}
+
+{% macro duckdb__release_insertion_order() -%}
+    {%- if incremental_base_ready() -%}
+        set session preserve_insertion_order = false
+    {%- endif -%}
 {%- endmacro %}

@@ -224,3 +224,64 @@ def test_the_section_marks_each_goal() -> None:
     assert "| next day | what | 20.0 | 100 | 10% of the full first run | ≤ 15% | yes |" in markdown
     assert "| nothing new | dbt did not run | |" in markdown
     assert "**0.30%** of day 0's" in markdown
+
+
+def _marts_snapshot(path: Path, customers: list[tuple], segments: list[tuple]) -> Path:
+    """A snapshot of the two per-person marts with the given rows (a few columns each)."""
+    with duckdb.connect(str(path)) as connection:
+        connection.execute(
+            "create table dim_customers "
+            "(customer_id varchar, country varchar, order_count integer, as_of_date date)"
+        )
+        connection.executemany("insert into dim_customers values (?, ?, ?, ?)", customers)
+        connection.execute(
+            "create table customer_segments "
+            "(customer_id varchar, lifecycle_stage varchar, churn_score double, as_of_date date)"
+        )
+        connection.executemany("insert into customer_segments values (?, ?, ?, ?)", segments)
+    return path
+
+
+def test_a_day_changes_the_people_planted(tmp_path: Path) -> None:
+    """Planted: of four people on day 0, one is gone by day 1 and one is new; one changes
+    country (a value to null counts), one changes order count and churn score; the
+    as-of date moves for everyone and is not a change. The counts and the ranking of
+    the columns follow."""
+    day0, day1 = dt.date(2026, 1, 1), dt.date(2026, 1, 2)
+    before = _marts_snapshot(
+        tmp_path / "day0.duckdb",
+        [("a", "NL", 1, day0), ("b", "DE", 2, day0), ("c", "FR", 3, day0), ("d", "BE", 4, day0)],
+        [("a", "New", 0.1, day0), ("b", "Active", 0.2, day0), ("c", "Active", 0.3, day0),
+         ("d", "Lapsed", 0.4, day0)],
+    )  # fmt: skip
+    after = _marts_snapshot(
+        tmp_path / "day1.duckdb",
+        [("a", "NL", 1, day1), ("b", None, 2, day1), ("c", "FR", 4, day1), ("e", "PT", 1, day1)],
+        [("a", "New", 0.1, day1), ("b", "Active", 0.2, day1), ("c", "Active", 0.35, day1),
+         ("e", "New", 0.5, day1)],
+    )  # fmt: skip
+    changes = {change.table: change for change in benchmark_daily.table_changes(before, after)}
+    customers = changes["dim_customers"]
+    assert (customers.people, customers.added, customers.removed, customers.changed) == (4, 1, 1, 2)
+    assert customers.columns == [("country", 1), ("order_count", 1)]
+    segments = changes["customer_segments"]
+    assert (segments.people, segments.added, segments.removed, segments.changed) == (4, 1, 1, 1)
+    assert segments.columns == [("churn_score", 1)]
+    lines = benchmark_daily.render_changes(list(changes.values()))
+    assert "| `dim_customers` | 4 | 1 | 1 | 2 (50.0%) | `country` 25.0%, `order_count` 25.0% |" in (
+        lines
+    )
+
+
+def test_snapshot_copies_the_per_person_marts(tmp_path: Path) -> None:
+    """The snapshot holds each mart of CHANGE_TABLES as the warehouse had it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema marts")
+        for table in benchmark_daily.CHANGE_TABLES:
+            connection.execute(f"create table marts.{table} as select 'x' as customer_id, 1 as n")
+    snapshot = tmp_path / "snapshot.duckdb"
+    benchmark_daily.snapshot_marts(warehouse, snapshot)
+    with duckdb.connect(str(snapshot), read_only=True) as connection:
+        for table in benchmark_daily.CHANGE_TABLES:
+            assert connection.execute(f"select * from {table}").fetchall() == [("x", 1)]

@@ -232,3 +232,16 @@ def test_batches_hold_what_the_incremental_runs_must_repair(batches: dict) -> No
             ).df()["position"]
             rows = final[final["table_name"] == table].set_index("raw_row_number")
             assert rows.loc[late, "quarantine_reason"].isna().sum() > 20, table
+
+
+def test_insertion_order_is_released_for_one_session_only(tmp_path: Path) -> None:
+    """The base models' pre-hook release_insertion_order rests on DuckDB keeping the
+    setting per cursor: dbt-duckdb gives each node a cursor of its own, so the other
+    models, Python models among them, keep rows in insertion order."""
+    with duckdb.connect(str(tmp_path / "sessions.duckdb")) as connection:
+        base_model, other_model = connection.cursor(), connection.cursor()
+        base_model.execute("set session preserve_insertion_order = false")
+        setting = "select current_setting('preserve_insertion_order')"
+        assert base_model.execute(setting).fetchone() == (False,)
+        assert other_model.execute(setting).fetchone() == (True,)
+        assert connection.cursor().execute(setting).fetchone() == (True,)

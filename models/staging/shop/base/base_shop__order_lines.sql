@@ -12,7 +12,10 @@
         incremental_strategy='delete+insert',
         unique_key='order_line_id',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_unkeyed_rows('order_line_id') }}",
+        pre_hook=[
+            "{{ release_insertion_order() }}",
+            "{{ delete_unkeyed_rows('order_line_id') }}",
+        ],
         post_hook="{{ delete_vanished_key_rows() }}",
     )
 }}
@@ -64,7 +67,11 @@ product_catalogue as (
     select count(*) > 0 as is_given from product_keys
 ),
 {% if incremental_base_ready() %}
-{{ incremental_base_keys('order_line_id', stored_version='order_version_at') }}
+{{ incremental_base_keys(
+    'order_line_id',
+    stored_version='order_version_at',
+    raw_relation=source('shop', 'order_lines'),
+) }}
 
 touched_lines as (
     select order_line_id from incremental_keys

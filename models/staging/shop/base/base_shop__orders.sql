@@ -11,7 +11,10 @@
         incremental_strategy='delete+insert',
         unique_key='order_id',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_unkeyed_rows('order_id') }}",
+        pre_hook=[
+            "{{ release_insertion_order() }}",
+            "{{ delete_unkeyed_rows('order_id') }}",
+        ],
         post_hook="{{ delete_vanished_key_rows() }}",
     )
 }}
@@ -42,6 +45,7 @@ customer_master as (
 {{ incremental_base_keys(
     'order_id',
     stored_version='version_at',
+    raw_relation=source('shop', 'orders'),
     raw_version='coalesce(' ~ parse_timestamp('updated_at', read_options) ~ ', ' ~ parse_timestamp('ordered_at', read_options) ~ ')',
 ) }}
 

@@ -10,7 +10,10 @@
         incremental_strategy='delete+insert',
         unique_key='session_id',
         on_schema_change='sync_all_columns',
-        pre_hook="{{ delete_unkeyed_rows('session_id') }}",
+        pre_hook=[
+            "{{ release_insertion_order() }}",
+            "{{ delete_unkeyed_rows('session_id') }}",
+        ],
         post_hook="{{ delete_vanished_key_rows() }}",
     )
 }}
@@ -37,6 +40,7 @@ customer_master as (
 {{ incremental_base_keys(
     'session_id',
     stored_version='started_at',
+    raw_relation=source('web', 'web_sessions'),
     raw_version=parse_timestamp('started_at', read_options),
 ) }}
 
