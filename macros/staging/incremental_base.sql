@@ -213,8 +213,9 @@ incremental_keys as (
 {#- pre-hook: lets this node's session write rows in any order. The touched-key search
     joins every raw key to every stored key; with insertion order kept, DuckDB holds
     buffers it cannot spill, and at 3 GB the order lines' increment ran out of memory
-    after the orders' and sessions' (DECISIONLOG.md, "Downstream of staging the daily run
-    is still a full rebuild"). A base model's rows have no order anyone reads. Set for
+    after the orders' and sessions' (DECISIONLOG.md, "The incremental base models search
+    touched keys on keys alone, in an unordered session"). A base model's rows have no
+    order anyone reads. Set for
     the session alone: dbt gives every node a cursor of its own and closes it after the
     node, so other models, Python models among them, keep insertion order. Nothing on
     the first build, which has no search. -#}

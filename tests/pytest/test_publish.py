@@ -831,9 +831,19 @@ def test_an_interrupt_just_before_the_swap_removes_the_new_files_and_keeps_the_o
         stderr=subprocess.PIPE,
     )
     try:
-        # paused: the new file and every Parquet copy are written, only the swap is left
-        lines = iter(publisher.stderr.readline, b"")  # until the publisher ends
-        assert any(line == b"paused\n" for line in lines)
+        # paused: the new file and every Parquet copy are written, only the swap is left;
+        # the line is awaited in a thread, so a publisher that hangs before its pause fails
+        # the test after CHILD_TIMEOUT_SECONDS instead of blocking it
+        paused = threading.Event()
+
+        def watch_for_pause() -> None:
+            for line in iter(publisher.stderr.readline, b""):  # until the publisher ends
+                if line == b"paused\n":
+                    paused.set()
+                    return
+
+        threading.Thread(target=watch_for_pause, daemon=True).start()
+        assert paused.wait(CHILD_TIMEOUT_SECONDS)
         assert wait_for_temporary_file(published_path.parent, 1) != []
         assert any(
             (new_version / "published_tables.parquet").exists()
