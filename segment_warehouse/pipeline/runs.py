@@ -79,8 +79,13 @@ class RunRecord:
 
 
 def utc_now() -> dt.datetime:
-    """Return the time now in UTC, to the second."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    """Return the time now in UTC, to the microsecond.
+
+    ops.job_runs is read in ``started_at`` order (the latest run is the last row). Runs
+    follow each other within a second (a run with nothing new takes less), so a time to the
+    second would tie them and make "the latest run" an arbitrary one of them.
+    """
+    return dt.datetime.now(dt.UTC)
 
 
 def one_line(text: object) -> str:

@@ -269,6 +269,21 @@ def _statuses(database: Path) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in rows}
 
 
+def test_runs_started_within_one_second_keep_their_order(tmp_path: Path) -> None:
+    """The latest run is the last in started_at order, even when runs follow within a second."""
+    settings = _settings(tmp_path)
+    as_of = dt.date(2026, 6, 30)
+    started = [run_records.new_record(settings, as_of) for _ in range(3)]
+    for record in reversed(started):  # written out of order: the table must not rely on it
+        run_records.record_run(settings, record, final=False)
+    with duckdb.connect(str(settings.database), read_only=True) as connection:
+        ordered = connection.execute(
+            "select run_id from ops.job_runs order by started_at"
+        ).fetchall()
+    assert [row[0] for row in ordered] == [record.run_id for record in started]
+    assert len({record.started_at for record in started}) == 3
+
+
 def test_a_runs_table_of_an_older_version_gains_the_new_columns(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     with duckdb.connect(str(settings.database)) as connection:
