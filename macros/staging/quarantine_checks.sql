@@ -58,52 +58,58 @@
     that pass every check, one is staged and the others are quarantined: duplicate_key
     for a repeat of the staged row's key, or superseded for an older version of it. The
     staged row is the first in the file (lowest raw_row_number) or, with
-    `version_column`, the latest version (ties: the first in the file). Only the key,
-    the version and the row position go through the sort, so wide rows are never
-    sorted. Expects row_reason, row_reason_detail and raw_row_number. -#}
+    `version_column`, the latest version (ties: the first in the file). One window over
+    `relation` numbers each key's rows, so `relation` is read once: read twice (a narrow
+    window joined back to the wide rows), DuckDB kept every checked row as a
+    materialised CTE (DECISIONLOG.md, "The duplicate-key check reads the checked rows
+    once"). Expects row_reason, row_reason_detail and raw_row_number; adds the helper
+    columns key_occurrence (and staged_version), which callers leave out of their final
+    select. -#}
 {% macro resolve_duplicate_keys(relation, key_columns, version_column=none) -%}
     {%- set qualified_keys = [] -%}
     {%- for key in key_columns -%}
         {%- do qualified_keys.append('checked_rows.' ~ key) -%}
     {%- endfor -%}
     {%- set key_text = qualified_keys | join(" || ', ' || ") -%}
+    {%- set key_window -%}
+        partition by {{ key_columns | join(', ') }}, row_reason is null
+        order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
+    {%- endset -%}
     select
         checked_rows.*,
         case
             {%- if version_column %}
-            when occurrences.key_occurrence > 1
-                and checked_rows.{{ version_column }} < occurrences.staged_version
+            when checked_rows.key_occurrence > 1
+                and checked_rows.{{ version_column }} < checked_rows.staged_version
                 then 'superseded'
             {%- endif %}
-            when occurrences.key_occurrence > 1 then 'duplicate_key'
+            when checked_rows.key_occurrence > 1 then 'duplicate_key'
             else checked_rows.row_reason
         end as quarantine_reason,
         case
             {%- if version_column %}
-            when occurrences.key_occurrence > 1
-                and checked_rows.{{ version_column }} < occurrences.staged_version
+            when checked_rows.key_occurrence > 1
+                and checked_rows.{{ version_column }} < checked_rows.staged_version
                 then '{{ key_columns | join(", ") }} has a later version ('
-                || cast(occurrences.staged_version as {{ dbt.type_string() }}) || '): ' || {{ key_text }}
+                || cast(checked_rows.staged_version as {{ dbt.type_string() }}) || '): ' || {{ key_text }}
             {%- endif %}
-            when occurrences.key_occurrence > 1
+            when checked_rows.key_occurrence > 1
                 then '{{ key_columns | join(", ") }} occurs more than once: ' || {{ key_text }}
             else checked_rows.row_reason_detail
         end as quarantine_detail
-    from {{ relation }} as checked_rows
-    left join (
+    from (
         select
-            raw_row_number,
+            *,
             {%- if version_column %}
-            max({{ version_column }}) over (partition by {{ key_columns | join(', ') }}) as staged_version,
+            case when row_reason is null then first_value({{ version_column }}) over (
+                {{ key_window }}
+            ) end as staged_version,
             {%- endif %}
-            row_number() over (
-                partition by {{ key_columns | join(', ') }}
-                order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
-            ) as key_occurrence
+            case when row_reason is null then row_number() over (
+                {{ key_window }}
+            ) end as key_occurrence
         from {{ relation }}
-        where row_reason is null
-    ) as occurrences
-        on checked_rows.raw_row_number = occurrences.raw_row_number
+    ) as checked_rows
 {%- endmacro %}
 
 {#- A reference to a customer that is absent from, or quarantined in, the customers
