@@ -215,10 +215,9 @@ incremental_keys as (
     buffers it cannot spill, and at 3 GB the order lines' increment ran out of memory
     after the orders' and sessions' (DECISIONLOG.md, "The incremental base models search
     touched keys on keys alone, in an unordered session"). A base model's rows have no
-    order anyone reads. Set for
-    the session alone: dbt gives every node a cursor of its own and closes it after the
-    node, so other models, Python models among them, keep insertion order. Nothing on
-    the first build, which has no search. -#}
+    order anyone reads. Set for the session alone: dbt gives every node a cursor of its
+    own and closes it after the node, so other models, Python models among them, keep
+    insertion order. Nothing on the first build, which has no search. -#}
 {% macro release_insertion_order() -%}
     {{ return(adapter.dispatch('release_insertion_order', 'segment_warehouse')()) }}
 {%- endmacro %}
