@@ -64,39 +64,32 @@
     materialised CTE (DECISIONLOG.md, "The duplicate-key check reads the checked rows
     once"). Expects row_reason, row_reason_detail and raw_row_number; adds the helper
     columns key_occurrence (and staged_version), which callers leave out of their final
-    select. -#}
-{% macro resolve_duplicate_keys(relation, key_columns, version_column=none) -%}
-    {%- set qualified_keys = [] -%}
-    {%- for key in key_columns -%}
-        {%- do qualified_keys.append('checked_rows.' ~ key) -%}
-    {%- endfor -%}
-    {%- set key_text = qualified_keys | join(" || ', ' || ") -%}
+    select.
+
+    With `after_write=true`, a build from scratch on DuckDB leaves repeated keys
+    unsettled here and the model's post-hook settle_duplicate_keys settles them in the
+    written table, from its keys alone: the window holds every checked row, which is
+    more than the disk at 10M customers' order lines (DECISIONLOG.md, "Repeated order
+    lines are settled after they are written"). Incremental runs and other engines
+    settle them here (duplicate_keys_settle_after_write). -#}
+{% macro resolve_duplicate_keys(relation, key_columns, version_column=none, after_write=false) -%}
+    {%- if after_write and segment_warehouse.duplicate_keys_settle_after_write() -%}
+    select
+        *,
+        row_reason as quarantine_reason,
+        row_reason_detail as quarantine_detail
+    from {{ relation }}
+    {%- else -%}
     {%- set key_window -%}
         partition by {{ key_columns | join(', ') }}, row_reason is null
         order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
     {%- endset -%}
     select
         checked_rows.*,
-        case
-            {%- if version_column %}
-            when checked_rows.key_occurrence > 1
-                and checked_rows.{{ version_column }} < checked_rows.staged_version
-                then 'superseded'
-            {%- endif %}
-            when checked_rows.key_occurrence > 1 then 'duplicate_key'
-            else checked_rows.row_reason
-        end as quarantine_reason,
-        case
-            {%- if version_column %}
-            when checked_rows.key_occurrence > 1
-                and checked_rows.{{ version_column }} < checked_rows.staged_version
-                then '{{ key_columns | join(", ") }} has a later version ('
-                || cast(checked_rows.staged_version as {{ dbt.type_string() }}) || '): ' || {{ key_text }}
-            {%- endif %}
-            when checked_rows.key_occurrence > 1
-                then '{{ key_columns | join(", ") }} occurs more than once: ' || {{ key_text }}
-            else checked_rows.row_reason_detail
-        end as quarantine_detail
+        {{ segment_warehouse.settled_duplicate_reason('checked_rows', key_columns, version_column) }}
+            as quarantine_reason,
+        {{ segment_warehouse.settled_duplicate_detail('checked_rows', key_columns, version_column) }}
+            as quarantine_detail
     from (
         select
             *,
@@ -110,6 +103,124 @@
             ) end as key_occurrence
         from {{ relation }}
     ) as checked_rows
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The final quarantine_reason and quarantine_detail of a row of `alias` that carries
+    key_occurrence (its place among its key's valid rows, null for a row that failed a
+    check), staged_version (with `version_column`) and row_reason(_detail). -#}
+{% macro settled_duplicate_reason(alias, key_columns, version_column=none) -%}
+    case
+        {%- if version_column %}
+        when {{ alias }}.key_occurrence > 1
+            and {{ alias }}.{{ version_column }} < {{ alias }}.staged_version
+            then 'superseded'
+        {%- endif %}
+        when {{ alias }}.key_occurrence > 1 then 'duplicate_key'
+        else {{ alias }}.row_reason
+    end
+{%- endmacro %}
+
+{% macro settled_duplicate_detail(alias, key_columns, version_column=none) -%}
+    {%- set qualified_keys = [] -%}
+    {%- for key in key_columns -%}
+        {%- do qualified_keys.append(alias ~ '.' ~ key) -%}
+    {%- endfor -%}
+    {%- set key_text = qualified_keys | join(" || ', ' || ") -%}
+    case
+        {%- if version_column %}
+        when {{ alias }}.key_occurrence > 1
+            and {{ alias }}.{{ version_column }} < {{ alias }}.staged_version
+            then '{{ key_columns | join(", ") }} has a later version ('
+            || cast({{ alias }}.staged_version as {{ dbt.type_string() }}) || '): ' || {{ key_text }}
+        {%- endif %}
+        when {{ alias }}.key_occurrence > 1
+            then '{{ key_columns | join(", ") }} occurs more than once: ' || {{ key_text }}
+        else {{ alias }}.row_reason_detail
+    end
+{%- endmacro %}
+
+{#- Whether this build of a model that calls resolve_duplicate_keys(after_write=true)
+    leaves its repeated keys to the post-hook settle_duplicate_keys: a build from scratch
+    (a first build or a full refresh, every raw row at once) on an engine that updates a
+    table in place. An incremental run's batch is small, so its window is cheap and the
+    post-hook would cost a read of every stored key (7.7 s a day at 1M customers). -#}
+{% macro duplicate_keys_settle_after_write() -%}
+    {{ return(not is_incremental() and adapter.dispatch('duplicate_keys_settle_after_write', 'segment_warehouse')()) }}
+{%- endmacro %}
+
+{#- dbt-spark's Parquet tables take no update, and Spark's window sorts and spills its
+    rows: there the statement settles repeated keys. -#}
+{% macro default__duplicate_keys_settle_after_write() -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{% macro duckdb__duplicate_keys_settle_after_write() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- Post-hook of a model that calls resolve_duplicate_keys(after_write=true): settles the
+    repeated keys of the written table as the window would have. The candidates are the
+    rows that passed every check (quarantine_reason null) and the rows an earlier run
+    settled (duplicate_key, superseded), so running it again changes nothing; only keys
+    with more than one candidate, or with a settled row, are numbered, and finding them
+    reads the key columns alone. Nothing to do where the statement settled them
+    (duplicate_keys_settle_after_write). -#}
+{% macro settle_duplicate_keys(key_columns, version_column=none) -%}
+    {%- if segment_warehouse.duplicate_keys_settle_after_write() -%}
+    {%- set keys = key_columns | join(', ') -%}
+    {%- set candidate -%}
+        (quarantine_reason is null or quarantine_reason in ('duplicate_key', 'superseded'))
+    {%- endset -%}
+    {%- set key_window -%}
+        partition by {{ keys }}
+        order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
+    {%- endset -%}
+    update {{ this }} as target
+    set
+        quarantine_reason = settled.quarantine_reason,
+        quarantine_detail = settled.quarantine_detail
+    from (
+        select
+            numbered.raw_row_number,
+            {%- for key in key_columns %}
+            numbered.{{ key }},
+            {%- endfor %}
+            {{ segment_warehouse.settled_duplicate_reason('numbered', key_columns, version_column) }}
+                as quarantine_reason,
+            {{ segment_warehouse.settled_duplicate_detail('numbered', key_columns, version_column) }}
+                as quarantine_detail
+        from (
+            select
+                candidates.*,
+                cast(null as {{ dbt.type_string() }}) as row_reason,
+                cast(null as {{ dbt.type_string() }}) as row_reason_detail,
+                {%- if version_column %}
+                first_value(candidates.{{ version_column }}) over ({{ key_window }}) as staged_version,
+                {%- endif %}
+                row_number() over ({{ key_window }}) as key_occurrence
+            from {{ this }} as candidates
+            inner join (
+                select {{ keys }}
+                from {{ this }}
+                where {{ candidate }}
+                group by {{ keys }}
+                having count(*) > 1 or count(quarantine_reason) > 0
+            ) as repeated_keys
+                using ({{ keys }})
+            where {{ candidate }}
+        ) as numbered
+    ) as settled
+    where
+        target.raw_row_number = settled.raw_row_number
+        {%- for key in key_columns %}
+        and target.{{ key }} = settled.{{ key }}
+        {%- endfor %}
+        and (
+            target.quarantine_reason is distinct from settled.quarantine_reason
+            or target.quarantine_detail is distinct from settled.quarantine_detail
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A reference to a customer that is absent from, or quarantined in, the customers

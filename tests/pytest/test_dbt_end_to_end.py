@@ -189,6 +189,19 @@ def test_hand_made_bad_rows_land_in_quarantine_with_reasons(tmp_path: Path) -> N
     assert staged["order_id"].tolist() == ["o1", "o13", "o2"]
     # USD 20 at 1.08 per EUR
     assert float(staged.set_index("order_id").loc["o2", "amount"]) == pytest.approx(18.52)
+    # a repeated line key: the first copy is staged; a key whose first copy fails a
+    # check stages its later valid copy (settled after the lines are written, on DuckDB)
+    lines = warehouse.query(
+        "select order_line_id, quantity from staging.stg_shop__order_lines order by order_line_id"
+    )
+    assert lines["order_line_id"].tolist() == ["l1", "l2", "l6", "l7"]
+    quantities = lines.set_index("order_line_id")["quantity"].to_dict()
+    assert quantities == {"l1": 1, "l2": 2, "l6": 1, "l7": 3}
+    details = warehouse.query(
+        """select quarantine_detail from staging.base_shop__order_lines
+        where quarantine_reason = 'duplicate_key'"""
+    )
+    assert details["quarantine_detail"].tolist() == ["order_line_id occurs more than once: l2"]
     # two purchasers are too few to cluster: no model, and nobody is left without a segment
     assert warehouse.query("select count(*) as n from marts.customer_clusters")["n"].iloc[0] == 0
     clusters = warehouse.query("select distinct cluster_segment from marts.customer_segments")

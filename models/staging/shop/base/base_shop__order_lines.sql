@@ -5,7 +5,11 @@
     (order_version_at). After the first build a run parses only the raw rows of the lines
     that are new, whose order has a version in the lookback, that are quarantined, or
     whose order or product changed (macros/staging/incremental_base.sql), and replaces
-    those lines' rows. -#}
+    those lines' rows.
+
+    Repeated line keys are settled after the lines are written, on DuckDB (the post-hook
+    settle_duplicate_keys): the window that settles them in the statement holds every
+    checked line, more than the disk at 10M customers. -#}
 {{
     config(
         materialized=incremental_base_materialization(),
@@ -16,7 +20,10 @@
             "{{ release_insertion_order() }}",
             "{{ delete_unkeyed_rows('order_line_id') }}",
         ],
-        post_hook="{{ delete_vanished_key_rows() }}",
+        post_hook=[
+            "{{ delete_vanished_key_rows() }}",
+            "{{ settle_duplicate_keys(['order_line_id']) }}",
+        ],
     )
 }}
 {%- set read_options = raw_read_options('order_lines') -%}
@@ -130,7 +137,7 @@ checked as (
 ),
 
 resolved as (
-    {{ resolve_duplicate_keys('checked', ['order_line_id']) }}
+    {{ resolve_duplicate_keys('checked', ['order_line_id'], after_write=true) }}
 ),
 
 final as (
