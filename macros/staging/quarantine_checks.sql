@@ -82,11 +82,11 @@
     {%- else -%}
     {%- set key_window -%}
         partition by {{ key_columns | join(', ') }}, row_reason is null
-        order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
+        order by {{ segment_warehouse.staged_row_first(version_column) }}
     {%- endset -%}
     select
         checked_rows.*,
-        {{ segment_warehouse.settled_duplicate_reason('checked_rows', key_columns, version_column) }}
+        {{ segment_warehouse.settled_duplicate_reason('checked_rows', version_column) }}
             as quarantine_reason,
         {{ segment_warehouse.settled_duplicate_detail('checked_rows', key_columns, version_column) }}
             as quarantine_detail
@@ -106,10 +106,18 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The order of a key's valid rows in which the first is staged: the latest version
+    (with `version_column`), then the first in the file. Shared by the window in
+    resolve_duplicate_keys and the post-hook settle_duplicate_keys, so both stage the
+    same row. -#}
+{% macro staged_row_first(version_column=none) -%}
+    {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
+{%- endmacro %}
+
 {#- The final quarantine_reason and quarantine_detail of a row of `alias` that carries
     key_occurrence (its place among its key's valid rows, null for a row that failed a
     check), staged_version (with `version_column`) and row_reason(_detail). -#}
-{% macro settled_duplicate_reason(alias, key_columns, version_column=none) -%}
+{% macro settled_duplicate_reason(alias, version_column=none) -%}
     case
         {%- if version_column %}
         when {{ alias }}.key_occurrence > 1
@@ -174,7 +182,7 @@
     {%- endset -%}
     {%- set key_window -%}
         partition by {{ keys }}
-        order by {% if version_column %}{{ version_column }} desc nulls last, {% endif %}raw_row_number
+        order by {{ segment_warehouse.staged_row_first(version_column) }}
     {%- endset -%}
     update {{ this }} as target
     set
@@ -186,7 +194,7 @@
             {%- for key in key_columns %}
             numbered.{{ key }},
             {%- endfor %}
-            {{ segment_warehouse.settled_duplicate_reason('numbered', key_columns, version_column) }}
+            {{ segment_warehouse.settled_duplicate_reason('numbered', version_column) }}
                 as quarantine_reason,
             {{ segment_warehouse.settled_duplicate_detail('numbered', key_columns, version_column) }}
                 as quarantine_detail
