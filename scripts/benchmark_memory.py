@@ -13,11 +13,14 @@ section of BENCHMARKS.md.
     python scripts/benchmark_memory.py                                # 1,000,000 demo customers
     python scripts/benchmark_memory.py --raw-dir /tmp/d1m/demo/raw    # data already generated
     python scripts/benchmark_memory.py --customers 20000 --output /tmp/BENCHMARKS.md
+    SEGMENT_WAREHOUSE_MEMORY_LIMIT=10GB python scripts/benchmark_memory.py \
+        --customers 10000000 --raw-dir /tmp/d10m/raw --threads 1 --output /tmp/B10M.md
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -41,7 +44,9 @@ SECTION = "memory"
 SECTION_HEADING = "## Peak memory of a full build"
 DEFAULT_CUSTOMERS = 1_000_000
 TARGET_MIB = 4 * 1024
-"""The goal at 1M customers: a full build within 4 GiB."""
+"""The goal up to 1M customers: a full build within 4 GiB."""
+LARGE_TARGET_MIB = 24 * 1024
+"""The goal beyond 1M customers (10M): a full build completing within 24 GiB."""
 TOP_NODES = 8
 
 
@@ -96,10 +101,15 @@ def node_peaks(run_results: dict, samples: list[tuple[float, float]]) -> list:
     return sorted(peaks, key=lambda peak: -peak[2])
 
 
-def build(raw_dir: Path, work_dir: Path) -> BuildRun:
-    """Run the full ``dbt build`` into a fresh warehouse; sample its memory."""
+def build(raw_dir: Path, work_dir: Path, threads: int | None = None) -> BuildRun:
+    """Run the full ``dbt build`` into a fresh warehouse; sample its memory.
+
+    ``threads`` overrides the profile's dbt threads (nodes run side by side).
+    """
     database = work_dir / "warehouse.duckdb"
     target_dir = work_dir / "target"
+    for stale in (database, database.with_suffix(".duckdb.wal")):
+        stale.unlink(missing_ok=True)
     env = {
         **os.environ,
         "SEGMENT_WAREHOUSE_DB": str(database),
@@ -116,6 +126,7 @@ def build(raw_dir: Path, work_dir: Path) -> BuildRun:
         str(target_dir),
         "--log-path",
         str(work_dir / "logs"),
+        *(("--threads", str(threads)) if threads else ()),
     ]
     log = work_dir / "build.log"
     samples: list[tuple[float, float]] = []
@@ -143,25 +154,33 @@ def build(raw_dir: Path, work_dir: Path) -> BuildRun:
 
 
 def render(
-    customers: int, memory_limit: str, run: BuildRun, command: str, started: datetime
+    customers: int,
+    memory_limit: str,
+    run: BuildRun,
+    command: str,
+    started: datetime,
+    threads: int | None = None,
 ) -> str:
     """Markdown for the memory section."""
-    verdict = "within" if run.peak_rss_mib <= TARGET_MIB else "above"
+    goal_mib = TARGET_MIB if customers <= DEFAULT_CUSTOMERS else LARGE_TARGET_MIB
+    verdict = "within" if run.peak_rss_mib <= goal_mib else "above"
+    thread_count = threads or "the profile's 2"
     lines = [
         f"Measured by `{command}` on {started:%Y-%m-%d}: {os.cpu_count()} cores, "
         f"{platform.machine()}, Python {platform.python_version()}, DuckDB "
         f"{duckdb.__version__}. {customers:,} demo customers (seed 42; {run.purchasers:,} "
         "purchasers) built with `dbt build --target dev` (every model, seed, data test and "
-        f"unit test) into a fresh DuckDB file, DuckDB's memory limit {memory_limit}. Peak "
+        f"unit test) into a fresh DuckDB file, DuckDB's memory limit {memory_limit}, "
+        f"{thread_count} dbt thread{'' if threads == 1 else 's'}. Peak "
         "memory is the dbt process's maximum resident set size (`os.wait4`): DuckDB's "
         "buffers, the Python models' frames and the interpreter with its libraries "
         "together. The nodes are those running when the resident set, read every second, "
-        "was highest (two run at once, so a node's figure includes its neighbour's).",
+        "was highest (with more than one thread a node's figure includes its neighbours').",
         "",
         "| customers | memory limit | wall s | peak MiB | goal MiB | |",
         "| --- | --- | --- | --- | --- | --- |",
         f"| {customers:,} | {memory_limit} | {run.seconds:.0f} | {run.peak_rss_mib:,.0f} "
-        f"| {TARGET_MIB:,} | {verdict} |",
+        f"| {goal_mib:,} | {verdict} |",
         "",
         "| node | seconds | highest resident MiB while it ran |",
         "| --- | --- | --- |",
@@ -200,6 +219,16 @@ def main(argv: list[str] | None = None) -> None:
         help="raw files of --customers demo customers already generated (not generated again)",
     )
     parser.add_argument(
+        "--threads",
+        type=int,
+        help="dbt threads, nodes run side by side (default: the profile's, 2)",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep the warehouse, dbt's logs and target here (default: a temporary directory)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=PROJECT_DIR / "BENCHMARKS.md",
@@ -208,8 +237,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="benchmark-memory-") as work:
-        work_dir = Path(work)
+    with contextlib.ExitStack() as stack:
+        if args.work_dir:
+            work_dir = args.work_dir
+            work_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            work_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="benchmark-")))
         raw_dir = args.raw_dir
         if raw_dir is None:
             subprocess.run(
@@ -222,10 +255,10 @@ def main(argv: list[str] | None = None) -> None:
                 cwd=PROJECT_DIR,
             )
             raw_dir = work_dir / "demo" / "raw"
-        run = build(raw_dir, work_dir)
+        run = build(raw_dir, work_dir, args.threads)
     print(f"build {run.seconds:.1f} s, peak {run.peak_rss_mib:,.0f} MiB", flush=True)
     command = shlex.join(["python", "scripts/benchmark_memory.py", *argv])
-    markdown = render(args.customers, profile_memory_limit(), run, command, started)
+    markdown = render(args.customers, profile_memory_limit(), run, command, started, args.threads)
     write_section(args.output, SECTION, SECTION_HEADING, markdown)
     print(markdown)
     print(f"wrote the {SECTION} section of {args.output}")

@@ -449,21 +449,29 @@ class _BgNbdObjective:
         # u = log(alpha + t_x) - log(alpha + T) <= 0
         u = np.log(np.add(alpha, self.recency, out=self._u), out=self._u)
         u -= log_age
-        with np.errstate(divide="ignore"):
+        # the entry of x = 0 (b - 1, at most 0 when b <= 1) is never read
+        with np.errstate(divide="ignore", invalid="ignore"):
             log_dropout = np.log(a) - np.log(b + xv - 1)
         z = np.take(log_dropout, self.xi, out=self._z)
         work = np.add(self.x, r, out=self._work)
         work *= u
         z -= work
-        # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), and e^z / (1 + e^z) = e^(z - log(1 + e^z))
-        softplus = np.abs(z, out=self._share)
-        np.negative(softplus, out=softplus)
-        np.exp(softplus, out=softplus)
-        np.log1p(softplus, out=softplus)
+        # with 1 + e = 1 + e^-|z| in (1, 2]: log(1 + e^z) = max(z, 0) + log(1 + e), and
+        # e^z / (1 + e^z) is 1 / (1 + e) when z >= 0, else 1 - 1 / (1 + e), that is
+        # 1/2 + sign(z) (1 / (1 + e) - 1/2): one exponential and one logarithm per row (numpy's
+        # log is vectorised and log1p is not; near e = 0 the two differ by 1e-16)
+        one_plus = np.abs(z, out=self._share)
+        np.negative(one_plus, out=one_plus)
+        np.exp(one_plus, out=one_plus)
+        one_plus += 1.0
+        # log(alpha + T) is read no more (it is in the separable part and in u)
+        softplus = np.log(one_plus, out=self._log_age)
         softplus += np.maximum(z, 0.0, out=work)
         value = separable + _weighted_sum(w, softplus)
-        share = np.subtract(z, softplus, out=self._share)
-        np.exp(share, out=share)
+        share = np.reciprocal(one_plus, out=self._share)
+        share -= 0.5
+        share *= np.sign(z, out=work)
+        share += 0.5
         if w is not None:
             share *= w
         share_by_x = np.bincount(self.xi, share, minlength=len(xv))

@@ -184,12 +184,15 @@ def test_exact_gradients_match_finite_differences() -> None:
     recency, age = np.round(recency * 7) / 7, np.round(age * 7) / 7
     recency = np.minimum(recency, age)
     bg_nbd = clv._BgNbdObjective(frequency, recency, age)
-    point = np.log([0.6, 7.0, 0.9, 2.2])
-    value, gradient = bg_nbd(point)
-    expected = -clv.bg_nbd_log_likelihood(np.exp(point), frequency, recency, age).mean()
-    assert value == pytest.approx(expected, rel=1e-12)
-    numeric = optimize.approx_fprime(point, lambda z: bg_nbd(z)[0], 1e-7)
-    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
+    # a typical point, then dropout so unlikely (a small) and so likely (a large, b small)
+    # that the per-row log-odds of having dropped out reach far below and above zero
+    for parameters in ([0.6, 7.0, 0.9, 2.2], [0.6, 7.0, 1e-4, 2.2], [0.6, 7.0, 40.0, 0.3]):
+        point = np.log(parameters)
+        value, gradient = bg_nbd(point)
+        expected = -clv.bg_nbd_log_likelihood(np.exp(point), frequency, recency, age).mean()
+        assert value == pytest.approx(expected, rel=1e-12)
+        numeric = optimize.approx_fprime(point, lambda z: bg_nbd(z)[0], 1e-7)
+        np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
 
     repeat = frequency > 0
     spend = np.random.default_rng(5).gamma(6.0, 2.5, repeat.sum())
