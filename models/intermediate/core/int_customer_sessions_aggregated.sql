@@ -7,8 +7,17 @@ web_sessions as (
     select * from {{ ref('stg_web__sessions') }}
 ),
 
-resolved as (
+-- two imports of the resolved records, one per role, so that neither is read into a
+-- materialised CTE (DuckDB materialises a CTE that is read twice; at 10M customers this
+-- one holds 54.9M records)
+account_people as (
     select * from {{ ref('int_identity_records_resolved') }}
+    where source = 'shop'
+),
+
+visitor_people as (
+    select * from {{ ref('int_identity_records_resolved') }}
+    where source = 'web'
 ),
 
 sessions as (
@@ -23,14 +32,10 @@ sessions as (
         web_sessions.page_views,
         web_sessions.started_at
     from web_sessions
-    left join resolved as account_people
-        on
-            account_people.source = 'shop'
-            and web_sessions.customer_id = account_people.source_customer_id
-    left join resolved as visitor_people
-        on
-            visitor_people.source = 'web'
-            and web_sessions.anonymous_id = visitor_people.source_customer_id
+    left join account_people
+        on web_sessions.customer_id = account_people.source_customer_id
+    left join visitor_people
+        on web_sessions.anonymous_id = visitor_people.source_customer_id
     where coalesce(account_people.is_customer, visitor_people.is_customer)
 ),
 
