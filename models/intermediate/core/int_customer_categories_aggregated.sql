@@ -1,39 +1,10 @@
 {#- Product categories bought per customer as of as_of_date: how many, and the one with
     the highest spend (ties: more items, then the name) with its share of the customer's
-    line spend. Needs order lines; lines of products missing from the catalogue count as
-    'uncategorised'. -#}
+    line spend, ranked from int_customer_category_purchases_aggregated. -#}
 with
 
-order_lines as (
-    select * from {{ ref('stg_shop__order_lines') }}
-),
-
-products as (
-    select * from {{ ref('stg_shop__products') }}
-),
-
-orders as (
-    select * from {{ ref('int_orders_unioned') }}
-),
-
-as_of as (
-    select * from {{ ref('int_as_of_date_resolved') }}
-),
-
 customer_category_spend as (
-    select
-        orders.customer_id,
-        coalesce(products.category, 'uncategorised') as category,
-        sum(order_lines.line_amount) as spend,
-        sum(order_lines.quantity) as item_quantity
-    from order_lines
-    inner join orders
-        on order_lines.order_id = orders.order_id
-    cross join as_of
-    left join products
-        on order_lines.product_id = products.product_id
-    where orders.ordered_at < as_of.as_of_end_at
-    group by orders.customer_id, coalesce(products.category, 'uncategorised')
+    select * from {{ ref('int_customer_category_purchases_aggregated') }}
 ),
 
 ranked as (
