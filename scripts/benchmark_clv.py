@@ -242,7 +242,7 @@ def render(
         "until a step moves no log parameter by "
         f"{clv.NEWTON_STEP_TOLERANCE:.0e} or the next is predicted to (that last step is "
         "taken unevaluated; exact gradients; Gamma functions once per "
-        "distinct frequency, per repeat buyer two logarithms and one exponential, in "
+        "distinct frequency, per repeat buyer three logarithms and one exponential, in "
         "buffers allocated once, one BLAS thread); "
         "lifetimes is called as in its quick-start, one row per customer "
         f"(penalizer 0, `tol` {REFERENCE_BG_NBD_TOLERANCE:.0e} for BG/NBD and "

@@ -164,7 +164,7 @@ def render(
     """Markdown for the memory section."""
     goal_mib = TARGET_MIB if customers <= DEFAULT_CUSTOMERS else LARGE_TARGET_MIB
     verdict = "within" if run.peak_rss_mib <= goal_mib else "above"
-    thread_count = threads or "the profile's 2"
+    thread_count = threads or "the profile's"
     lines = [
         f"Measured by `{command}` on {started:%Y-%m-%d}: {os.cpu_count()} cores, "
         f"{platform.machine()}, Python {platform.python_version()}, DuckDB "
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--threads",
         type=int,
-        help="dbt threads, nodes run side by side (default: the profile's, 2)",
+        help="dbt threads, nodes run side by side (default: the profile's)",
     )
     parser.add_argument(
         "--work-dir",
