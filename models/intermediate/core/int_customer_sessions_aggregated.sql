@@ -7,17 +7,19 @@ web_sessions as (
     select * from {{ ref('stg_web__sessions') }}
 ),
 
--- two imports of the resolved records, one per role, so that neither is read into a
--- materialised CTE (DuckDB materialises a CTE that is read twice; at 10M customers this
--- one holds 54.9M records)
-account_people as (
-    select * from {{ ref('int_identity_records_resolved') }}
-    where source = 'shop'
-),
-
-visitor_people as (
-    select * from {{ ref('int_identity_records_resolved') }}
-    where source = 'web'
+-- one import of the resolved records for both roles (account and visitor), narrowed to
+-- the columns the joins use. Two imports, one per source, each looked larger to DuckDB's
+-- planner than the sessions, so it built its hash tables on the 10M sessions rather
+-- than on the records and ran out of memory at 3GB with 1M customers (DECISIONLOG.md,
+-- "Sessions and store transactions join one narrow import of the resolved records").
+resolved as (
+    select
+        source,
+        source_customer_id,
+        customer_id,
+        is_customer
+    from {{ ref('int_identity_records_resolved') }}
+    where source in ('shop', 'web')
 ),
 
 sessions as (
@@ -32,10 +34,14 @@ sessions as (
         web_sessions.page_views,
         web_sessions.started_at
     from web_sessions
-    left join account_people
-        on web_sessions.customer_id = account_people.source_customer_id
-    left join visitor_people
-        on web_sessions.anonymous_id = visitor_people.source_customer_id
+    left join resolved as account_people
+        on
+            account_people.source = 'shop'
+            and web_sessions.customer_id = account_people.source_customer_id
+    left join resolved as visitor_people
+        on
+            visitor_people.source = 'web'
+            and web_sessions.anonymous_id = visitor_people.source_customer_id
     where coalesce(account_people.is_customer, visitor_people.is_customer)
 ),
 

@@ -8,16 +8,15 @@ store_transactions as (
     select * from {{ ref('stg_pos__store_transactions') }}
 ),
 
--- one import per role, so that the resolved records are not read into a materialised
--- CTE (see int_customer_sessions_aggregated)
-account_people as (
-    select * from {{ ref('int_identity_records_resolved') }}
-    where source = 'shop'
-),
-
-card_people as (
-    select * from {{ ref('int_identity_records_resolved') }}
-    where source = 'pos'
+-- one narrow import of the resolved records for both roles (account and card); see
+-- int_customer_sessions_aggregated
+resolved as (
+    select
+        source,
+        source_customer_id,
+        customer_id
+    from {{ ref('int_identity_records_resolved') }}
+    where source in ('shop', 'pos')
 ),
 
 final as (
@@ -37,10 +36,14 @@ final as (
         store_transactions.discount_amount,
         store_transactions.transacted_at
     from store_transactions
-    left join account_people
-        on store_transactions.customer_id = account_people.source_customer_id
-    left join card_people
-        on store_transactions.loyalty_card_id = card_people.source_customer_id
+    left join resolved as account_people
+        on
+            account_people.source = 'shop'
+            and store_transactions.customer_id = account_people.source_customer_id
+    left join resolved as card_people
+        on
+            card_people.source = 'pos'
+            and store_transactions.loyalty_card_id = card_people.source_customer_id
 )
 
 select * from final

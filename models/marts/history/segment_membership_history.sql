@@ -45,24 +45,16 @@ assignments as (
     from {{ ref('customer_segment_assignments') }}
 ),
 
+{%- if is_incremental() %}
+
 open_versions as (
-    {%- if is_incremental() %}
-        select
-            customer_id,
-            segment_family,
-            segment,
-            valid_from
-        from {{ this }}
-        where valid_to is null
-    {%- else %}
-        select
-            customer_id,
-            segment_family,
-            segment,
-            cast(null as date) as valid_from
-        from assignments
-        where 1 = 0
-    {%- endif %}
+    select
+        customer_id,
+        segment_family,
+        segment,
+        valid_from
+    from {{ this }}
+    where valid_to is null
 ),
 
 compared as (
@@ -87,34 +79,57 @@ compared as (
         or assignments.segment <> open_versions.segment
 ),
 
-closed_versions as (
-    select
-        compared.open_customer_id as customer_id,
-        compared.open_segment_family as segment_family,
-        compared.open_segment as segment,
-        compared.open_valid_from as valid_from,
-        run_date.as_of_date as valid_to
-    from compared
-    cross join run_date
-    where compared.open_customer_id is not null
+version_sides as (
+    -- a change closes the open version, opens its successor, or both: each compared row
+    -- meets the two sides once, so the comparison is read once and never stored
+    select 'closed' as side
+    union all
+    select 'opened' as side
 ),
 
-opened_versions as (
-    select
-        compared.customer_id,
-        compared.segment_family,
-        compared.segment,
-        run_date.as_of_date as valid_from,
-        cast(null as date) as valid_to
-    from compared
-    cross join run_date
-    where compared.customer_id is not null
-),
+{%- endif %}
 
 final as (
-    select * from closed_versions
-    union all
-    select * from opened_versions
+    {%- if is_incremental() %}
+        select
+            case
+                when version_sides.side = 'closed' then compared.open_customer_id
+                else compared.customer_id
+            end as customer_id,
+            case
+                when version_sides.side = 'closed' then compared.open_segment_family
+                else compared.segment_family
+            end as segment_family,
+            case
+                when version_sides.side = 'closed' then compared.open_segment
+                else compared.segment
+            end as segment,
+            case
+                when version_sides.side = 'closed' then compared.open_valid_from
+                else run_date.as_of_date
+            end as valid_from,
+            case
+                when version_sides.side = 'closed' then run_date.as_of_date
+            end as valid_to
+        from compared
+        cross join version_sides
+        cross join run_date
+        where
+            (version_sides.side = 'closed' and compared.open_customer_id is not null)
+            or (version_sides.side = 'opened' and compared.customer_id is not null)
+    {%- else %}
+        -- the first run opens a version for every assignment: with no open versions
+        -- there is nothing to compare, and at 10M customers (238M assignments) the
+        -- comparison spilled more than the disk held
+        select
+            assignments.customer_id,
+            assignments.segment_family,
+            assignments.segment,
+            run_date.as_of_date as valid_from,
+            cast(null as date) as valid_to
+        from assignments
+        cross join run_date
+    {%- endif %}
 )
 
 select * from final
