@@ -35,11 +35,16 @@ The results, with the ratios the issue sets as goals (:data:`GOALS`), replace th
     python scripts/benchmark_daily.py                     # 1,000,000 demo customers
     python scripts/benchmark_daily.py --customers 20000 --output /tmp/BENCHMARKS.md
     python scripts/benchmark_daily.py --raw-dir data/demo/raw --output /tmp/BENCHMARKS.md
+    python scripts/benchmark_daily.py --customers 100000 --output /tmp/B.md --work-dir /tmp/daily
+
+``--work-dir`` keeps the warehouses, logs and each job run's ``run_results.json``
+(``run_results-next-day.json``: every node's seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -447,6 +452,9 @@ class Bench:
         env = {**self.env, "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(raw_dir)}
         log = self.work_dir / f"job-{name.replace(' ', '-')}.log"
         measured = run_command(command, env, log, PROJECT_DIR)
+        results = target_path / "run_results.json"
+        if results.exists():  # kept per run: every node's time, for a --work-dir to show
+            shutil.copy(results, self.work_dir / f"run_results-{name.replace(' ', '-')}.json")
         return Run(name, what, measured, *slowest_models(target_path))
 
 
@@ -720,11 +728,22 @@ def main(argv: list[str] | None = None) -> None:
         default=PROJECT_DIR / "BENCHMARKS.md",
         help="Markdown file whose daily section to replace (default BENCHMARKS.md)",
     )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="keep the warehouses, logs and each run's run_results.json here "
+        "(default: a temporary directory, removed at the end)",
+    )
     args = parser.parse_args(argv)
 
     started = dt.datetime.now(dt.UTC)
-    with tempfile.TemporaryDirectory(prefix="benchmark-daily-") as work:
-        work_dir = Path(work)
+    with contextlib.ExitStack() as stack:
+        if args.work_dir:
+            work_dir = args.work_dir
+            work_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            work = stack.enter_context(tempfile.TemporaryDirectory(prefix="benchmark-daily-"))
+            work_dir = Path(work)
         # the data is prepared in a child process: a process's peak memory (ru_maxrss)
         # starts from what its parent held when it was started, so the parent that starts
         # every measured run must stay small

@@ -47,6 +47,7 @@ PRELOADED_MODULES = (
     "segment_warehouse.modelling.clustering",
     "segment_warehouse.modelling.clv",
     "segment_warehouse.modelling.identity_matching",
+    "segment_warehouse.modelling.threads",
 )
 """Imported before dbt's threads start: every module a Python model imports (a test checks)."""
 

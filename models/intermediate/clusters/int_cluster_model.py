@@ -12,7 +12,7 @@ each component with its own columns.
 import numpy as np
 import pandas as pd
 
-from segment_warehouse.modelling import clustering
+from segment_warehouse.modelling import clustering, threads
 
 # k-means restarts per fit (the best of them by inertia is kept): with small clusters beside
 # large ones, a few restarts can settle in a worse partition
@@ -66,6 +66,13 @@ def _active_centroids(rows: pd.DataFrame, used, scaling) -> tuple[np.ndarray, np
 def model(dbt, session):
     """Fit, match to the previous run and return the model rows."""
     dbt.config(materialized="table")
+    with threads.native_threads(dbt.config.get("dbt_threads")):
+        built = build(dbt, session)
+    return built
+
+
+def build(dbt, session):
+    """Do the model's work (called with the native thread pools limited)."""
     candidates = list(dbt.config.get("features"))
     fixed_k = dbt.config.get("k")
     seed = int(dbt.config.get("random_seed"))

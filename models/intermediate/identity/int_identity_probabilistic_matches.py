@@ -9,7 +9,7 @@ var identity.probabilistic is false or there is too little to train on.
 
 import logging
 
-from segment_warehouse.modelling import identity_matching
+from segment_warehouse.modelling import identity_matching, threads
 
 logger = logging.getLogger("segment_warehouse.identity")
 
@@ -22,6 +22,13 @@ def _enabled(value) -> bool:
 def model(dbt, session):
     """Train, score and return the pairs at or above identity.match_threshold."""
     dbt.config(materialized="table")
+    with threads.native_threads(dbt.config.get("dbt_threads")):
+        built = build(dbt, session)
+    return built
+
+
+def build(dbt, session):
+    """Do the model's work (called with the native thread pools limited)."""
     threshold = float(dbt.config.get("match_threshold"))
     candidates = dbt.ref("int_identity_match_candidates")
     if not _enabled(dbt.config.get("probabilistic")):

@@ -11,12 +11,19 @@ fails is recorded as not evaluable; it never fails the build.
 
 import pandas as pd
 
-from segment_warehouse.modelling import churn_champion
+from segment_warehouse.modelling import churn_champion, threads
 
 
 def model(dbt, session):
     """Evaluate every churn candidate on the test cut-off and mark the champion."""
     dbt.config(materialized="table")
+    with threads.native_threads(dbt.config.get("dbt_threads")):
+        built = build(dbt, session)
+    return built
+
+
+def build(dbt, session):
+    """Do the model's work (called with the native thread pools limited)."""
     seed = int(dbt.config.get("random_seed"))
     max_rows = int(dbt.config.get("max_training_rows"))
     window_days = int(dbt.config.get("window_days"))

@@ -9,12 +9,19 @@ import warnings
 
 import pandas as pd
 
-from segment_warehouse.modelling import clv
+from segment_warehouse.modelling import clv, threads
 
 
 def model(dbt, session):
     """Fit both models on the summary and return their parameters."""
     dbt.config(materialized="table")
+    with threads.native_threads(dbt.config.get("dbt_threads")):
+        built = build(dbt, session)
+    return built
+
+
+def build(dbt, session):
+    """Do the model's work (called with the native thread pools limited)."""
     relation = dbt.ref("int_customer_clv_summary")
     # only the four columns the fits read, as numbers: the text and date columns repeat one
     # value on every row

@@ -13,7 +13,7 @@ seeded) is drawn in DuckDB, and the customers are scored in batches.
 
 import pandas as pd
 
-from segment_warehouse.modelling import churn_champion
+from segment_warehouse.modelling import churn_champion, threads
 
 BATCH_ROWS = 200_000
 
@@ -21,6 +21,13 @@ BATCH_ROWS = 200_000
 def model(dbt, session):
     """Score every purchaser's calibrated probability of churning in the next window."""
     dbt.config(materialized="table")
+    with threads.native_threads(dbt.config.get("dbt_threads")):
+        built = build(dbt, session)
+    return built
+
+
+def build(dbt, session):
+    """Do the model's work (called with the native thread pools limited)."""
     seed = int(dbt.config.get("random_seed"))
     max_rows = int(dbt.config.get("max_training_rows"))
     window_days = int(dbt.config.get("window_days"))

@@ -8,7 +8,7 @@ than failing the build.
 
 import pandas as pd
 
-from segment_warehouse.modelling import clv
+from segment_warehouse.modelling import clv, threads
 
 DAYS_PER_UNIT = {"day": 1.0, "week": 7.0}
 
@@ -16,6 +16,13 @@ DAYS_PER_UNIT = {"day": 1.0, "week": 7.0}
 def model(dbt, session):
     """Predict purchases, P(alive), average value and CLV for every purchaser."""
     dbt.config(materialized="table")
+    with threads.native_threads(dbt.config.get("dbt_threads")):
+        built = build(dbt, session)
+    return built
+
+
+def build(dbt, session):
+    """Do the model's work (called with the native thread pools limited)."""
     horizon_days = float(dbt.config.get("horizon_days"))
     annual_discount_rate = float(dbt.config.get("annual_discount_rate"))
     relation = dbt.ref("int_customer_clv_summary")
