@@ -450,11 +450,12 @@ class Bench:
             "--target-path", str(target_path),
         ]  # fmt: skip
         env = {**self.env, "SEGMENT_WAREHOUSE_RAW_DATA_DIR": str(raw_dir)}
-        log = self.work_dir / f"job-{name.replace(' ', '-')}.log"
+        slug = name.replace(" ", "-")
+        log = self.work_dir / f"job-{slug}.log"
         measured = run_command(command, env, log, PROJECT_DIR)
         results = target_path / "run_results.json"
         if results.exists():  # kept per run: every node's time, for a --work-dir to show
-            shutil.copy(results, self.work_dir / f"run_results-{name.replace(' ', '-')}.json")
+            shutil.copy(results, self.work_dir / f"run_results-{slug}.json")
         return Run(name, what, measured, *slowest_models(target_path))
 
 
