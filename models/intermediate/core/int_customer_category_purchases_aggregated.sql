@@ -2,8 +2,11 @@
     order lines; lines of products missing from the catalogue count as
     'uncategorised'. Kept apart from the ranking in int_customer_categories_aggregated:
     at 10M customers (61.7M customer-category rows) DuckDB ran out of memory at 10GB
-    holding this aggregate and the ranking's window in one statement, and completes
-    each on its own (DECISIONLOG.md, "Categories are summed and ranked in two models"). -#}
+    holding this aggregate and the ranking's window in one statement. The lines join the
+    materialised int_orders_enriched, not the int_orders_unioned view: through the view
+    the join also holds the identity resolution's and the union's hash tables, and needs
+    about three times the memory (DECISIONLOG.md, "Categories are summed and ranked in two
+    models"). -#}
 with
 
 order_lines as (
@@ -15,7 +18,7 @@ products as (
 ),
 
 orders as (
-    select * from {{ ref('int_orders_unioned') }}
+    select * from {{ ref('int_orders_enriched') }}
 ),
 
 as_of as (
