@@ -194,7 +194,7 @@ def render(results: list[SizeResult], started: datetime) -> str:
         lines.append(
             "A build-time factor below the data factor means fixed costs (dbt start-up, "
             "parsing, seeds, the many small tests) still weigh at the smaller size; one above "
-            "it means the build outgrew DuckDB's memory limit (3 GB by default, "
+            "it means the build outgrew DuckDB's memory limit (2.5 GB by default, "
             "`SEGMENT_WAREHOUSE_MEMORY_LIMIT`) and sorted and joined partly on disk."
         )
         lines.append("")
