@@ -25,6 +25,8 @@ PROJECT_FILE = "dbt_project.yml"
 WAREHOUSE_ENV = "SEGMENT_WAREHOUSE_DB"
 PUBLISHED_ENV = "SEGMENT_WAREHOUSE_PUBLISHED_DB"
 RAW_DATA_DIR_ENV = "SEGMENT_WAREHOUSE_RAW_DATA_DIR"
+AS_OF_DATE_ENV = "SEGMENT_WAREHOUSE_AS_OF_DATE"
+"""The as_of_date the job passes to dbt (int_as_of_date_resolved); var as_of_date wins."""
 
 DEFAULT_WAREHOUSE = Path("warehouse/segment_warehouse.duckdb")
 DEFAULT_PUBLISHED = Path("warehouse/published/segment_warehouse.duckdb")

@@ -23,6 +23,7 @@ Research 42(4); Fader and Hardie (2013), "The Gamma-Gamma model of monetary valu
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 BG_NBD_PARAMETERS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMETERS = ("p", "q", "gamma")
@@ -121,7 +122,9 @@ def bg_nbd_log_likelihood(
 def _check_summary(frequency: np.ndarray, recency: np.ndarray, age: np.ndarray) -> None:
     if not (len(frequency) == len(recency) == len(age)):
         raise ValueError("frequency, recency and age must have the same length")
-    if np.any(frequency < 0) or np.any(recency < 0) or np.any(recency > age):
+    # a minimum is one pass over the values where a comparison writes a mask and reads it
+    negative = min(frequency.min(initial=0.0), recency.min(initial=0.0)) < 0
+    if negative or np.any(recency > age):
         raise ValueError("the summary needs frequency >= 0 and 0 <= recency <= age")
 
 
@@ -275,6 +278,17 @@ def _newton(
     return None
 
 
+@functools.cache
+def _native_threads() -> ThreadpoolController:
+    """Return the process's native thread pools, found once per process.
+
+    Finding them resolves the path of every loaded library: 10 to 15 ms in a fresh process,
+    2 ms on later calls. BLAS libraries loaded later are not seen; the fits use numpy's and
+    scipy's, loaded with this module.
+    """
+    return ThreadpoolController()
+
+
 def _fit(
     model_name: str,
     names: tuple[str, ...],
@@ -291,8 +305,9 @@ def _fit(
     LARGE_FIT_ROWS), with L-BFGS-B on all rows as the fallback.
     """
     # one BLAS thread: a dot product of a million numbers gains nothing from a second thread,
-    # and on a busy machine waiting for one costs up to a hundred times the product
-    with threadpool_limits(1, user_api="blas"):
+    # and on a busy machine waiting for one costs up to a hundred times the product (L-BFGS-B's
+    # small BLAS calls wait too: 3.5 ms a search instead of 1.2 beside a dbt build)
+    with _native_threads().limit(limits=1, user_api="blas"):
         optimum, n_distinct = _search(objective_for, columns, start_for)
     return _report(model_name, names, optimum, len(columns[0]), n_distinct)
 
@@ -367,21 +382,33 @@ def _report(
     )
 
 
-def _value_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _value_codes(values: np.ndarray, zero: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Return the sorted distinct values and each element's index into them.
 
     Whole numbers (purchase counts) are counted into bins, which is several times faster
-    than hashing; anything else is factorised.
+    than hashing; anything else is factorised. With ``zero``, 0 is the first distinct value
+    whether or not it occurs (the values are then positive: the purchase counts of repeat
+    buyers, whose per-x tables hold the one-time buyers first).
     """
     if len(values) and values.min() >= 0 and values.max() <= 1e6:
-        whole = values.astype(np.int64)
-        if np.array_equal(whole, values):
+        whole = np.empty(len(values), dtype=np.int64)
+        # block by block, so that the comparison's temporary arrays stay in the cache
+        for rows in _row_blocks(len(values)):
+            whole[rows] = values[rows]
+            if not np.array_equal(whole[rows], values[rows]):
+                break
+        else:
             present = np.bincount(whole) > 0
-            lowest = int(whole.min())
+            present[0] |= zero
+            lowest = int(np.argmax(present))
             if present[lowest:].all():
-                return np.arange(lowest, len(present), dtype=float), whole - lowest
+                codes = whole - lowest if lowest else whole
+                return np.arange(lowest, len(present), dtype=float), codes
             return np.flatnonzero(present).astype(float), (np.cumsum(present) - 1)[whole]
-    return _factorize(values)
+    distinct, codes = _factorize(values)
+    if zero:
+        return np.concatenate([[0.0], distinct]), codes + 1
+    return distinct, codes
 
 
 def _weighted_sum(weights: np.ndarray | None, values: np.ndarray) -> float:
@@ -389,16 +416,71 @@ def _weighted_sum(weights: np.ndarray | None, values: np.ndarray) -> float:
     return float(values.sum() if weights is None else weights @ values)
 
 
+# _grid_codes finds the grid's step in the distinct values of about this many rows
+GRID_SAMPLE_ROWS = 4096
+# BG/NBD evaluates the repeat buyers in blocks of this many rows: the block's five per-row
+# arrays (1.25 MiB) stay in the core's cache between the twenty-odd steps that read them
+BLOCK_ROWS = 32_768
+
+
+def _row_blocks(n_rows: int) -> list[slice]:
+    """Return consecutive slices of BLOCK_ROWS rows (the last shorter) covering the rows."""
+    return [slice(start, min(start + BLOCK_ROWS, n_rows)) for start in range(0, n_rows, BLOCK_ROWS)]
+
+
+def _block_of(buffer: np.ndarray, rows: slice) -> np.ndarray:
+    """Return the start of a block-sized buffer, as long as the block ``rows``."""
+    return buffer[: rows.stop - rows.start]
+
+
+def _grid_codes(values: np.ndarray, max_values: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return a table of values and each element's index into it, or None if it would be long.
+
+    Day-granular times (whole days, or whole days / 7 in weeks) lie on a grid: each value is
+    given the index of its multiple of the smallest gap between the distinct values of a
+    sample, and the table holds the value at each index (unused indices hold 0). Whether
+    every element equals its table entry is checked, so values off the grid (or a sample
+    that missed the finest gap) give None, as does a table over ``max_values`` entries.
+    Several times faster than hashing, and exact: ``table[codes]`` equals ``values``.
+    """
+    if not len(values):
+        return None
+    sample = np.unique(values[:: max(len(values) // GRID_SAMPLE_ROWS, 1)])
+    gaps = np.diff(sample)
+    step = float(gaps.min()) if len(gaps) else 1.0
+    lowest, highest = float(values.min()), float(values.max())
+    if not (step > 0 and lowest >= 0 and highest / step < max_values):
+        return None
+    table = np.zeros(int(np.rint(highest / step)) + 1)
+    codes = np.empty(len(values), dtype=np.intp)
+    # block by block, so that the temporary arrays stay in the cache
+    scaled = np.empty(min(len(values), BLOCK_ROWS))
+    blocks = _row_blocks(len(values))
+    for rows in blocks:
+        block = _block_of(scaled, rows)
+        codes[rows] = np.rint(np.divide(values[rows], step, out=block), out=block)
+        table[codes[rows]] = values[rows]
+    # a value that shares its index with a different one is not its table entry
+    for rows in blocks:
+        block = np.take(table, codes[rows], out=_block_of(scaled, rows), mode="clip")
+        if np.not_equal(block, values[rows]).any():
+            return None
+    return table, codes
+
+
 class _BgNbdObjective:
     """Mean negative BG/NBD log-likelihood and its exact gradient on weighted rows.
 
     Per row, log L = A(x) - (r + x) log(alpha + T) + [x > 0] log(1 + e^z) with
     A(x) = log Gamma(r + x) - log Gamma(r) + r log alpha + log B(a, b + x) - log B(a, b) and
-    z = log a - log(b + x - 1) - (r + x) (log(alpha + t_x) - log(alpha + T)). The Gamma and
-    Beta functions are evaluated per distinct x, the rest per row: rows are the distinct
-    summaries with their counts as weights, or every customer (weights None). Per-row
-    arrays are written into buffers allocated once: a fresh array of a million numbers per
-    operation costs more in page faults than the arithmetic.
+    z = log a - log(b + x - 1) - (r + x) (log(alpha + t_x) - log(alpha + T)). Rows are the
+    distinct summaries with their counts as weights, or every customer (weights None). The
+    Gamma and Beta functions are evaluated per distinct x. When T and t_x take few values
+    (day-granular data, see ``_grid_codes``), the logarithms and reciprocals of alpha + T
+    and alpha + t_x are evaluated per value and gathered per row, which leaves a repeat
+    buyer one exponential and one logarithm of its own; else they are evaluated per row
+    (``by_value=False`` forces that, for tests). The repeat buyers are evaluated in blocks
+    of BLOCK_ROWS rows, in buffers allocated once.
     """
 
     def __init__(
@@ -407,83 +489,167 @@ class _BgNbdObjective:
         recency: np.ndarray,
         age: np.ndarray,
         weights: np.ndarray | None = None,
+        by_value: bool = True,
     ) -> None:
-        repeat = frequency > 0
-        once = ~repeat
-        self.x = frequency[repeat]
-        self.recency = recency[repeat]
-        self.age = age[repeat]
-        self.once_age = age[once]
+        repeat = np.flatnonzero(frequency > 0)
+        x = frequency[repeat]
         self.weights = None if weights is None else weights[repeat]
-        self.once_weights = None if weights is None else weights[once]
         self.n_customers = float(len(frequency) if weights is None else weights.sum())
         self.n_distinct = len(frequency)
-        x_values, x_codes = _value_codes(self.x)
-        x_weight = np.bincount(x_codes, self.weights, minlength=len(x_values))
         # one-time buyers (x = 0) join the per-x tables as their first entry
-        self.x_values = np.concatenate([[0.0], x_values])
-        self.x_weight = np.concatenate([[self.n_customers - x_weight.sum()], x_weight])
-        self.xi = x_codes + 1
-        weighted_x = self.x if self.weights is None else self.weights * self.x
-        self.weighted_x = weighted_x
-        n_repeat, n_once = len(self.x), len(self.once_age)
-        self._log_age, self._inverse_age, self._u, self._z, self._work, self._share = (
-            np.empty(n_repeat) for _ in range(6)
-        )
-        self._once = np.empty(n_once)
+        self.x_values, self.xi = _value_codes(x, zero=True)
+        x_weight = np.bincount(self.xi, self.weights, minlength=len(self.x_values))
+        self.x_weight = x_weight.astype(float)
+        self.x_weight[0] = self.n_customers - x_weight[1:].sum()
+        # a table as long as a quarter of the rows would save little
+        max_values = len(frequency) // 4
+        age_grid = _grid_codes(age, max_values) if by_value else None
+        recency_grid = None
+        if age_grid is not None:
+            recency_grid = _grid_codes(recency[repeat], max_values)
+        self.by_value = recency_grid is not None
+        if self.by_value:
+            # per value of T: the weight of every customer, and of the repeat buyers' x
+            self.age_values, age_codes = age_grid
+            weighted_frequency = frequency if weights is None else weights * frequency
+            self.age_weight = np.bincount(age_codes, weights, minlength=len(self.age_values))
+            self.age_x_weight = np.bincount(
+                age_codes, weighted_frequency, minlength=len(self.age_values)
+            )
+            self.age_codes = age_codes[repeat]
+            self.recency_values, self.recency_codes = recency_grid
+        else:
+            self.age = age[repeat]
+            self.recency = recency[repeat]
+            once = np.flatnonzero(frequency <= 0)
+            self.once_age = age[once]
+            self.once_weights = None if weights is None else weights[once]
+            self.weighted_x = x if weights is None else self.weights * x
+            self._once = np.empty(len(once))
+        self._blocks = _row_blocks(len(repeat))
+        self._buffers = [np.empty(min(len(repeat), BLOCK_ROWS)) for _ in range(5)]
 
-    def __call__(self, log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
-        r, alpha, a, b = np.exp(log_parameters)
-        xv, nx, w = self.x_values, self.x_weight, self.weights
-        log_age = np.log(np.add(alpha, self.age, out=self._log_age), out=self._log_age)
-        once = np.log(np.add(alpha, self.once_age, out=self._once), out=self._once)
-        sum_log_age = _weighted_sum(w, log_age) + _weighted_sum(self.once_weights, once)
-        separable = (
-            nx @ (special.gammaln(r + xv) + special.betaln(a, b + xv))
-            - self.n_customers * (special.gammaln(r) - r * np.log(alpha) + special.betaln(a, b))
-            - r * sum_log_age
-            - self.weighted_x @ log_age
-        )
-        once = np.reciprocal(np.add(alpha, self.once_age, out=self._once), out=self._once)
-        sum_inverse_age = _weighted_sum(self.once_weights, once)
+    def _age_sums(self, alpha: float) -> tuple[list[np.ndarray], np.ndarray]:
+        """Return tables per value of T and t_x, and sums of the terms in alpha + T.
+
+        The tables (per value only) are log(alpha + T), log(alpha + t_x), 1 / (alpha + T)
+        and 1 / (alpha + t_x). The sums, weighted, are of log(alpha + T), x log(alpha + T),
+        1 / (alpha + T) and x / (alpha + T): over every customer per value, else over the
+        one-time buyers only (the blocks add the repeat buyers).
+        """
+        if self.by_value:
+            tables = [
+                function(alpha + values)
+                for function in (np.log, np.reciprocal)
+                for values in (self.age_values, self.recency_values)
+            ]
+            sums = [
+                float(weight @ table)
+                for table in tables[::2]
+                for weight in (self.age_weight, self.age_x_weight)
+            ]
+            return tables, np.array(sums)
+        sums = []
+        for function in (np.log, np.reciprocal):
+            once = function(np.add(alpha, self.once_age, out=self._once), out=self._once)
+            sums += [_weighted_sum(self.once_weights, once), 0.0]
+        return [], np.array(sums)
+
+    def _differences(
+        self,
+        function: Callable[..., np.ndarray],
+        alpha: float,
+        rows: slice,
+        tables: list[np.ndarray],
+        out: np.ndarray,
+        work: np.ndarray,
+    ) -> tuple[float, float]:
+        """Write f(alpha + t_x) - f(alpha + T) of a block's repeat buyers into ``out``.
+
+        Per row, also return the block's weighted sums of f(alpha + T) and x f(alpha + T).
+        """
+        if self.by_value:
+            by_age, by_recency = tables
+            np.take(by_recency, self.recency_codes[rows], out=out, mode="clip")
+            out -= np.take(by_age, self.age_codes[rows], out=work, mode="clip")
+            return 0.0, 0.0
+        weights = None if self.weights is None else self.weights[rows]
+        by_age = function(np.add(alpha, self.age[rows], out=work), out=work)
+        sums = _weighted_sum(weights, by_age), float(self.weighted_x[rows] @ by_age)
+        function(np.add(alpha, self.recency[rows], out=out), out=out)
+        out -= by_age
+        return sums
+
+    def _block(
+        self,
+        rows: slice,
+        alpha: float,
+        tables: list[np.ndarray],
+        xr_by_x: np.ndarray,
+        log_dropout: np.ndarray,
+    ) -> tuple[float, np.ndarray, float, float, tuple[float, ...]]:
+        """Return the terms a block of repeat buyers adds, weighted.
+
+        They are the sum of log(1 + e^z); the sums by x of s = e^z / (1 + e^z); the sums of
+        s u and of (r + x) s du / d alpha; and, per row, the sums of ``_age_sums``.
+        """
+        xi = self.xi[rows]
+        u, z, xr, share, work = (_block_of(buffer, rows) for buffer in self._buffers)
+        weights = None if self.weights is None else self.weights[rows]
         # u = log(alpha + t_x) - log(alpha + T) <= 0
-        u = np.log(np.add(alpha, self.recency, out=self._u), out=self._u)
-        u -= log_age
-        # the entry of x = 0 (b - 1, at most 0 when b <= 1) is never read
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_dropout = np.log(a) - np.log(b + xv - 1)
-        z = np.take(log_dropout, self.xi, out=self._z)
-        work = np.add(self.x, r, out=self._work)
-        work *= u
-        z -= work
+        log_sums = self._differences(np.log, alpha, rows, tables[:2], u, work)
+        np.take(xr_by_x, xi, out=xr, mode="clip")
+        np.take(log_dropout, xi, out=z, mode="clip")
+        z -= np.multiply(xr, u, out=work)
         # with 1 + e = 1 + e^-|z| in (1, 2]: log(1 + e^z) = max(z, 0) + log(1 + e), and
         # e^z / (1 + e^z) is 1 / (1 + e) when z >= 0, else 1 - 1 / (1 + e), that is
         # 1/2 + sign(z) (1 / (1 + e) - 1/2): one exponential and one logarithm per row (numpy's
         # log is vectorised and log1p is not; near e = 0 the two differ by 1e-16)
-        one_plus = np.abs(z, out=self._share)
-        np.negative(one_plus, out=one_plus)
+        one_plus = np.copysign(z, -1.0, out=share)
+        # max(z, 0) sums to half the sums of z and |z|
+        softplus = (_weighted_sum(weights, z) - _weighted_sum(weights, one_plus)) / 2
         np.exp(one_plus, out=one_plus)
         one_plus += 1.0
-        # log(alpha + T) is read no more (it is in the separable part and in u)
-        softplus = np.log(one_plus, out=self._log_age)
-        softplus += np.maximum(z, 0.0, out=work)
-        value = separable + _weighted_sum(w, softplus)
-        share = np.reciprocal(one_plus, out=self._share)
+        softplus += _weighted_sum(weights, np.log(one_plus, out=work))
+        # 1 / (1 + e) - 1/2 >= 0, so it takes the sign of z
+        np.reciprocal(one_plus, out=share)
         share -= 0.5
-        share *= np.sign(z, out=work)
+        np.copysign(share, z, out=share)
         share += 0.5
-        if w is not None:
-            share *= w
-        share_by_x = np.bincount(self.xi, share, minlength=len(xv))
-        inverse_age = np.reciprocal(
-            np.add(alpha, self.age, out=self._inverse_age), out=self._inverse_age
-        )
-        sum_inverse_age += _weighted_sum(w, inverse_age)
+        if weights is not None:
+            share *= weights
+        share_by_x = np.bincount(xi, share, minlength=len(log_dropout))
+        share_u = float(share @ u)
         # d u / d alpha = 1 / (alpha + t_x) - 1 / (alpha + T)
-        du = np.reciprocal(np.add(alpha, self.recency, out=self._z), out=self._z)
-        du -= inverse_age
-        work = np.add(self.x, r, out=self._work)
-        work *= share
+        inverse_sums = self._differences(np.reciprocal, alpha, rows, tables[2:], u, work)
+        xr *= share
+        return softplus, share_by_x, share_u, float(xr @ u), log_sums + inverse_sums
+
+    def __call__(self, log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(log_parameters)
+        xv, nx = self.x_values, self.x_weight
+        # the entry of x = 0 (b - 1, at most 0 when b <= 1) is never read
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_dropout = np.log(a) - np.log(b + xv - 1)
+        tables, age_sums = self._age_sums(alpha)
+        softplus, share_u, share_du = 0.0, 0.0, 0.0
+        share_by_x = np.zeros(len(xv))
+        xr_by_x = xv + r
+        for rows in self._blocks:
+            block = self._block(rows, alpha, tables, xr_by_x, log_dropout)
+            softplus += block[0]
+            share_by_x += block[1]
+            share_u += block[2]
+            share_du += block[3]
+            age_sums += block[4]
+        sum_log_age, x_log_age, sum_inverse_age, x_inverse_age = age_sums
+        value = (
+            nx @ (special.gammaln(r + xv) + special.betaln(a, b + xv))
+            - self.n_customers * (special.gammaln(r) - r * np.log(alpha) + special.betaln(a, b))
+            - r * sum_log_age
+            - x_log_age
+            + softplus
+        )
         digamma_ab = special.digamma(a + b)
         digamma_abx = special.digamma(a + b + xv)
         gradient = np.array(
@@ -491,11 +657,8 @@ class _BgNbdObjective:
                 nx @ special.digamma(r + xv)
                 - self.n_customers * (special.digamma(r) - np.log(alpha))
                 - sum_log_age
-                - share @ u,
-                self.n_customers * r / alpha
-                - r * sum_inverse_age
-                - self.weighted_x @ inverse_age
-                - work @ du,
+                - share_u,
+                self.n_customers * r / alpha - r * sum_inverse_age - x_inverse_age - share_du,
                 nx @ (digamma_ab - digamma_abx) + share_by_x.sum() / a,
                 nx @ (special.digamma(b + xv) - digamma_abx)
                 + self.n_customers * (digamma_ab - special.digamma(b))
@@ -512,7 +675,8 @@ class _GammaGammaObjective:
     Per row, log L = log Gamma(px + q) - log Gamma(px) - log Gamma(q) + q log gamma
     + (px - 1) log m + px log x - (px + q) log(gamma + m x); the Gamma functions are
     evaluated per distinct x, only the last term per row (distinct (x, m) with counts as
-    weights, or every customer with weights None), into buffers allocated once.
+    weights, or every customer with weights None), in blocks of BLOCK_ROWS rows, in buffers
+    allocated once.
     """
 
     def __init__(
@@ -529,17 +693,33 @@ class _GammaGammaObjective:
         self.weights = weights
         self.weighted_x = frequency if weights is None else weights * frequency
         self.mx = monetary_value * frequency
-        self._log = np.log(monetary_value)
-        self.sum_x_log_m = float(self.weighted_x @ self._log)
-        self.sum_log_m = _weighted_sum(weights, self._log)
-        self._inverse = np.empty(len(frequency))
+        self._blocks = _row_blocks(len(frequency))
+        self._buffers = [np.empty(min(len(frequency), BLOCK_ROWS)) for _ in range(2)]
+        self.sum_log_m, self.sum_x_log_m = 0.0, 0.0
+        for rows in self._blocks:
+            log_m = np.log(monetary_value[rows], out=_block_of(self._buffers[0], rows))
+            sum_log_m, sum_x_log_m = self._sums(rows, log_m)
+            self.sum_log_m += sum_log_m
+            self.sum_x_log_m += sum_x_log_m
+
+    def _sums(self, rows: slice, values: np.ndarray) -> tuple[float, float]:
+        """Return the weighted sums of a block's values and of x times its values."""
+        weights = None if self.weights is None else self.weights[rows]
+        return _weighted_sum(weights, values), float(self.weighted_x[rows] @ values)
 
     def __call__(self, log_parameters: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, gamma = np.exp(log_parameters)
-        xv, nx, w, wx = self.x_values, self.x_weight, self.weights, self.weighted_x
+        xv, nx = self.x_values, self.x_weight
         px = p * xv
-        log_gamma_mx = np.log(np.add(gamma, self.mx, out=self._log), out=self._log)
-        sum_log, sum_x_log = _weighted_sum(w, log_gamma_mx), float(wx @ log_gamma_mx)
+        # weighted sums of log(gamma + m x), x log(gamma + m x), 1 / (gamma + m x) and
+        # x / (gamma + m x)
+        sums = np.zeros(4)
+        for rows in self._blocks:
+            gamma_mx, work = (_block_of(buffer, rows) for buffer in self._buffers)
+            np.add(gamma, self.mx[rows], out=gamma_mx)
+            sums[:2] += self._sums(rows, np.log(gamma_mx, out=work))
+            sums[2:] += self._sums(rows, np.reciprocal(gamma_mx, out=work))
+        sum_log, sum_x_log, sum_inverse, sum_x_inverse = sums
         value = (
             nx @ (special.gammaln(px + q) - special.gammaln(px) + px * np.log(xv))
             + self.n_customers * (q * np.log(gamma) - special.gammaln(q))
@@ -549,7 +729,6 @@ class _GammaGammaObjective:
             - q * sum_log
         )
         digamma_pxq = special.digamma(px + q)
-        inverse = np.reciprocal(np.add(gamma, self.mx, out=self._inverse), out=self._inverse)
         gradient = np.array(
             [
                 nx @ (xv * (digamma_pxq - special.digamma(px) + np.log(xv)))
@@ -558,9 +737,7 @@ class _GammaGammaObjective:
                 nx @ digamma_pxq
                 + self.n_customers * (np.log(gamma) - special.digamma(q))
                 - sum_log,
-                self.n_customers * q / gamma
-                - p * float(wx @ inverse)
-                - q * _weighted_sum(w, inverse),
+                self.n_customers * q / gamma - p * sum_x_inverse - q * sum_inverse,
             ]
         )
         parameters = np.array([p, q, gamma])
@@ -647,8 +824,9 @@ def fit_gamma_gamma(frequency: np.ndarray, monetary_value: np.ndarray) -> FitRes
     """Fit Gamma-Gamma on repeat buyers (x >= 1, mean repeat value > 0)."""
     frequency = np.asarray(frequency, dtype=float)
     monetary_value = np.asarray(monetary_value, dtype=float)
-    usable = (frequency > 0) & (monetary_value > 0)
-    if usable.sum() < 2:
+    # positions, not a mask: taking rows by position is faster than by a mask
+    usable = np.flatnonzero((frequency > 0) & (monetary_value > 0))
+    if len(usable) < 2:
         raise ClvFitError("Gamma-Gamma needs at least two repeat buyers with a positive value")
     frequency, monetary_value = frequency[usable], monetary_value[usable]
 

@@ -2,9 +2,12 @@
 
 For each ``as_of_date`` the job runs ``dbt build`` (source freshness is a model with an
 error-severity test, so stale sources fail the build), which also records the segment
-history; then, only when every node passed (warnings allowed), it copies the public marts
-into the published DuckDB file that BI tools read and swaps it in atomically, with the
-Parquet copies (:mod:`segment_warehouse.pipeline.publish`).
+history. The date reaches dbt as the environment variable :data:`AS_OF_DATE_ENV`, not as a
+var: dbt parses the whole project again whenever a var changes, but re-reads only the files
+that use an environment variable that changed, so a new day keeps dbt's partial parse.
+Then, only when every node passed (warnings allowed), it copies the public marts into the
+published DuckDB file that BI tools read and swaps it in atomically, with the Parquet
+copies (:mod:`segment_warehouse.pipeline.publish`).
 
 One refresh at a time: the job holds an exclusive OS lock (``flock``) on
 ``<database>.refresh.lock`` beside the warehouse, which names the holder (pid, host, start,
@@ -65,6 +68,7 @@ from typing import Any
 import duckdb
 
 from segment_warehouse.paths import (
+    AS_OF_DATE_ENV,
     DEFAULT_PUBLISHED,
     DEFAULT_WAREHOUSE,
     PUBLISHED_ENV,
@@ -233,9 +237,9 @@ def latest_recorded_date(database: Path) -> dt.date | None:
     return rows[0][0]
 
 
-def _build_variables(settings: JobSettings, as_of_date: dt.date) -> dict[str, Any]:
-    """Return the dbt vars of one date's build."""
-    variables = {**settings.extra_vars, "as_of_date": as_of_date.isoformat()}
+def _build_variables(settings: JobSettings) -> dict[str, Any]:
+    """Return the dbt vars of the job's builds: the same for every date (the date is not one)."""
+    variables = dict(settings.extra_vars)
     if settings.max_source_age_days is not None:
         variables["quality.source_max_age_days"] = settings.max_source_age_days
     return variables
@@ -244,7 +248,8 @@ def _build_variables(settings: JobSettings, as_of_date: dt.date) -> dict[str, An
 def _inputs_digest(settings: JobSettings, as_of_date: dt.date) -> str | None:
     """Return the digest of what one date's run reads (None: it cannot be known)."""
     options = {
-        "vars": _build_variables(settings, as_of_date),
+        # the date hashed among the vars, as when it was one, so that earlier digests still match
+        "vars": {**_build_variables(settings), "as_of_date": as_of_date.isoformat()},
         "target": settings.target,
         "database": str(settings.database),
         "published": str(settings.published),
@@ -276,9 +281,9 @@ def _unchanged_run(settings: JobSettings, record: RunRecord) -> RunRecord | None
     return previous
 
 
-def _dbt_build_command(settings: JobSettings, as_of_date: dt.date) -> list[str]:
-    """Return the dbt build command line of one date."""
-    variables = _build_variables(settings, as_of_date)
+def _dbt_build_command(settings: JobSettings) -> list[str]:
+    """Return the job's dbt build command line; the date goes in the environment."""
+    variables = _build_variables(settings)
     # unit tests check SQL logic on fixed inputs: they run in CI, not in every refresh
     # --full-refresh re-parses every raw row in the incremental base models; the history
     # models are never rebuilt (full_refresh: false)
@@ -298,8 +303,8 @@ def _run_dbt_build(settings: JobSettings, as_of_date: dt.date, log_file: Path) -
     dbt runs in its own session and process group. When the job is stopped (JobStopped,
     or any other exception) while dbt runs, dbt's group is terminated before it propagates.
     """
-    command = _dbt_build_command(settings, as_of_date)
-    env = {**os.environ, "DBT_USE_COLORS": "false"}
+    command = _dbt_build_command(settings)
+    env = {**os.environ, "DBT_USE_COLORS": "false", AS_OF_DATE_ENV: as_of_date.isoformat()}
     env["SEGMENT_WAREHOUSE_TEST_DB" if settings.target == "test" else "SEGMENT_WAREHOUSE_DB"] = str(
         settings.database
     )

@@ -257,6 +257,91 @@ def test_value_codes_count_whole_numbers_and_factorise_the_rest() -> None:
         np.testing.assert_array_equal(distinct[codes], values)
 
 
+def test_value_codes_put_zero_first_when_asked() -> None:
+    """BG/NBD's per-x tables hold the one-time buyers (x = 0) first, whether the repeat
+    buyers' counts are binned (with or without gaps) or factorised."""
+    for values in (
+        np.array([3.0, 1.0, 3.0, 2.0]),
+        np.array([7.0, 2.0, 7.0]),
+        np.array([0.5, 2.0, 0.5, 1e9]),
+    ):
+        distinct, codes = clv._value_codes(values, zero=True)
+        np.testing.assert_array_equal(distinct, np.concatenate([[0.0], np.unique(values)]))
+        np.testing.assert_array_equal(distinct[codes], values)
+
+
+def test_grid_codes_are_exact_or_none() -> None:
+    """Day-granular times (whole days, days / 7, / 24, / 30.4375) get codes whose table
+    entries are the values bit for bit; values off the grid, a sample that missed the
+    finest gap, negative or missing values and tables too long give None."""
+    rng = np.random.default_rng(12)
+    days = rng.integers(0, 1096, 50_000)
+    for values in (days.astype(float), days / 7, days / 24, days / 30.4375):
+        table, codes = clv._grid_codes(values, 10_000)
+        assert len(table) == days.max() + 1
+        np.testing.assert_array_equal(table[codes], values)
+    off_grid = days / 7
+    off_grid[17] += 1e-9
+    # even days and one odd day: the sample's finest gap is two days
+    sparse = 2.0 * days
+    sparse[5] = 1.0
+    for values, max_values in (
+        (off_grid, 10_000),
+        (sparse, 10_000),
+        (rng.uniform(0, 100, 50_000), 10_000),
+        (days / 7 - 1, 10_000),
+        (np.where(days == 3, np.nan, days / 7), 10_000),
+        (days / 7, 1_000),
+    ):
+        assert clv._grid_codes(values, max_values) is None
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["every_row", "compressed"])
+def test_bg_nbd_per_value_path_equals_the_per_row_path(
+    weighted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With few values of T and t_x (whole days / 7), their logarithms and reciprocals are
+    taken per value and gathered per row: the log-likelihood and gradient must equal the
+    per-row path's, over several blocks (the last one short). Continuous times fall back
+    to the per-row path, which must also match the per-row likelihood function."""
+    monkeypatch.setattr(clv, "BLOCK_ROWS", 1_000)
+    frequency, recency, age = simulate_bg_nbd(TRUE_BG_NBD, 20_000, seed=13)
+    day_granular = (frequency, np.floor(recency * 7) / 7, np.floor(age * 7) / 7)
+    for rows, few in ((day_granular, True), ((frequency, recency, age), False)):
+        columns, weights = rows, None
+        if weighted:
+            columns, weights = clv.compress(*rows)
+            assert len(weights) < len(frequency) or not few
+        by_value = clv._BgNbdObjective(*columns, weights)
+        per_row = clv._BgNbdObjective(*columns, weights, by_value=False)
+        assert by_value.by_value == few and not per_row.by_value
+        assert len(by_value._blocks) > 2
+        for parameters in ([0.6, 7.0, 0.9, 2.2], [0.6, 7.0, 1e-4, 2.2], [0.6, 7.0, 40.0, 0.3]):
+            point = np.log(parameters)
+            value, gradient = by_value(point)
+            expected_value, expected_gradient = per_row(point)
+            assert value == pytest.approx(expected_value, rel=1e-12)
+            np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-10, atol=1e-14)
+            every_row = clv.bg_nbd_log_likelihood(np.exp(point), *rows)
+            assert value == pytest.approx(-every_row.mean(), rel=1e-12)
+
+
+def test_gamma_gamma_blocks_sum_to_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gamma-Gamma's rows are summed block by block: several blocks give one block's
+    objective and gradient."""
+    frequency, _, _ = simulate_bg_nbd(TRUE_BG_NBD, 20_000, seed=14)
+    frequency = frequency[frequency > 0]
+    spend = np.random.default_rng(15).gamma(6.0, 2.5, len(frequency))
+    point = np.log([4.0, 3.0, 12.0])
+    one_block = clv._GammaGammaObjective(frequency, spend)(point)
+    monkeypatch.setattr(clv, "BLOCK_ROWS", 1_000)
+    objective = clv._GammaGammaObjective(frequency, spend)
+    assert len(objective._blocks) > 2
+    value, gradient = objective(point)
+    assert value == pytest.approx(one_block[0], rel=1e-12)
+    np.testing.assert_allclose(gradient, one_block[1], rtol=1e-10, atol=1e-14)
+
+
 def test_large_summaries_do_not_depend_on_row_order_beyond_the_tolerance(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -303,6 +303,17 @@ def test_every_run_is_recorded_and_the_latest_is_published(world: JobWorld) -> N
             assert parquet_sum == table_checksum(connection, table), table
 
 
+def test_a_new_date_keeps_dbts_partial_parse(world: JobWorld) -> None:
+    """The date reaches dbt as an environment variable, not a var: the first run parses
+    the project, the second date re-reads only the model that reads the date."""
+    runs = _query(world.database, "select log_file from ops.job_runs order by started_at")
+    first, second = (Path(log).read_text() for log in runs["log_file"])
+    assert "Unable to do partial parsing because saved manifest not found" in first
+    assert "Unable to do partial parsing" not in second
+    command = second.splitlines()[0]
+    assert command.startswith("$ ") and "as_of_date" not in command
+
+
 def test_history_answers_which_segment_a_customer_was_in_on_a_date(world: JobWorld) -> None:
     published = world.published
     for day, snapshot in world.snapshots.items():

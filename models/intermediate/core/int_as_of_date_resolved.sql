@@ -1,5 +1,8 @@
-{#- The single date every current-state model is computed as of: var('as_of_date'), or
-    the latest purchase date in the data. Current-state models ignore anything after it. -#}
+{#- The single date every current-state model is computed as of: var('as_of_date'), else
+    the environment variable SEGMENT_WAREHOUSE_AS_OF_DATE (the scheduled job's way: a new
+    var makes dbt parse the whole project again, a changed environment variable only the
+    files that read it), else the latest purchase date in the data. Current-state models
+    ignore anything after it. -#}
 {%- set new_days = var('lifecycle.new_days') | int -%}
 {%- set active_days = var('lifecycle.active_days') | int -%}
 {%- set churn_days = var('lifecycle.churn_days') | int -%}
@@ -17,8 +20,15 @@ orders as (
 ),
 
 resolved as (
-    {%- if var('as_of_date', none) %}
-    select cast('{{ var("as_of_date") }}' as date) as as_of_date
+    {%- set as_of_date = (var('as_of_date', none) or env_var('SEGMENT_WAREHOUSE_AS_OF_DATE', '')) | string | trim %}
+    {%- if as_of_date and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', as_of_date) %}
+        {{ exceptions.raise_compiler_error(
+            "as_of_date must be an ISO date (YYYY-MM-DD), from var as_of_date or "
+            ~ "SEGMENT_WAREHOUSE_AS_OF_DATE; got '" ~ as_of_date ~ "'"
+        ) }}
+    {%- endif %}
+    {%- if as_of_date %}
+    select cast('{{ as_of_date }}' as date) as as_of_date
     {%- else %}
         select coalesce(max(order_date), cast({{ load_timestamp() }} as date)) as as_of_date
         from orders
