@@ -89,6 +89,16 @@
     {%- if threshold is not number or threshold <= 0 or threshold > 1 -%}
         {%- do problems.append('identity.match_threshold must be a probability above 0 and at most 1; got ' ~ threshold) -%}
     {%- endif -%}
+    {#- the names issue 22 used for the basket thresholds, namespaced like every other var -#}
+    {%- for old_name, new_name in [('basket_min_support', 'baskets.min_support'), ('basket_min_confidence', 'baskets.min_confidence')] if var.has_var(old_name) -%}
+        {%- do problems.append('var ' ~ old_name ~ ' is spelled ' ~ new_name) -%}
+    {%- endfor -%}
+    {%- for name in ['baskets.min_support', 'baskets.min_confidence'] -%}
+        {%- set value = var(name) -%}
+        {%- if value is not number or value <= 0 or value > 1 -%}
+            {%- do problems.append(name ~ ' must be a share above 0 and at most 1; got ' ~ value) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- for name in ['identity.probabilistic', 'identity.email_provider_rules'] if var(name) not in [true, false] -%}
         {%- do problems.append(name ~ ' must be true or false; got ' ~ var(name)) -%}
     {%- endfor -%}

@@ -605,6 +605,14 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
             "identity.match_threshold must be a probability above 0 and at most 1; got 1.5",
         ),
         (
+            {"baskets.min_support": 0},
+            "baskets.min_support must be a share above 0 and at most 1; got 0",
+        ),
+        (
+            {"basket_min_confidence": 0.2},
+            "var basket_min_confidence is spelled baskets.min_confidence",
+        ),
+        (
             {"raw.read_options": {"tables": {"orders": {"delimter": ";"}}}},
             "var raw.read_options.tables.orders has an unknown key 'delimter'",
         ),
@@ -634,6 +642,8 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
         "unknown-source-timezone",
         "identity-group-size-zero",
         "identity-threshold-above-one",
+        "basket-support-zero",
+        "basket-var-as-the-issue-spelt-it",
         "misspelt-read-option",
         "unknown-table-in-read-options",
         "header-mapping-to-absent-column",

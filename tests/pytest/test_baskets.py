@@ -1,0 +1,165 @@
+"""Association rules (product_associations, category_associations) against mlxtend.
+
+The rules are mined in SQL (macros/baskets/association_rules.sql); mlxtend's ``apriori``
+and ``association_rules`` are the reference. Categories are compared on every basket of
+the demo warehouse, with the project's default thresholds (pairs and triples). Products
+are compared on a sample: the demo's products are drawn independently, so at the default
+support no product pair is frequent; the test replaces the basket items of a copy of the
+warehouse by the baskets of its most frequent products, mines them with dbt at a support
+of two baskets, and compares.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import Warehouse, build_warehouse
+from mlxtend.frequent_patterns import apriori, association_rules
+
+MEASURES = ["support", "antecedent_support", "consequent_support", "confidence", "lift", "leverage"]
+DEFAULT_MIN_SUPPORT = 0.001
+DEFAULT_MIN_CONFIDENCE = 0.1
+SAMPLE_PRODUCTS = 60
+
+
+def reference_rules(items: pd.DataFrame, min_support: float, min_confidence: float) -> pd.DataFrame:
+    """mlxtend's rules with one consequent and one or two antecedents, keyed like ours."""
+    baskets = pd.crosstab(items["basket_id"], items["item"]).astype(bool)
+    frequent = apriori(baskets, min_support=min_support, use_colnames=True, max_len=3)
+    rules = association_rules(
+        frequent, num_itemsets=len(baskets), metric="confidence", min_threshold=min_confidence
+    )
+    rules = rules[(rules["consequents"].map(len) == 1) & (rules["antecedents"].map(len) <= 2)]
+    antecedents = rules["antecedents"].map(sorted)
+    return pd.DataFrame(
+        {
+            "antecedent": antecedents.map(lambda items: items[0]),
+            "second_antecedent": antecedents.map(
+                lambda items: items[1] if len(items) > 1 else None
+            ),
+            "consequent": rules["consequents"].map(lambda items: next(iter(items))),
+            **{measure: rules[measure.replace("_", " ")] for measure in MEASURES},
+            "conviction": rules["conviction"].replace(np.inf, np.nan),
+        }
+    )
+
+
+def ours(rules: pd.DataFrame, column: str) -> pd.DataFrame:
+    return rules.rename(
+        columns={
+            f"antecedent_{column}": "antecedent",
+            f"second_antecedent_{column}": "second_antecedent",
+            f"consequent_{column}": "consequent",
+        }
+    )[["antecedent", "second_antecedent", "consequent", *MEASURES, "conviction"]]
+
+
+def assert_same_rules(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    key = ["antecedent", "second_antecedent", "consequent"]
+    actual = actual.fillna({"second_antecedent": ""}).sort_values(key).reset_index(drop=True)
+    expected = expected.fillna({"second_antecedent": ""}).sort_values(key).reset_index(drop=True)
+    assert actual[key].values.tolist() == expected[key].values.tolist()
+    for measure in [*MEASURES, "conviction"]:
+        np.testing.assert_allclose(
+            actual[measure].astype(float),
+            expected[measure].astype(float),
+            rtol=1e-9,
+            atol=0,
+            err_msg=measure,
+        )
+
+
+def test_category_rules_equal_mlxtend(demo_warehouse: Warehouse) -> None:
+    items = demo_warehouse.query(
+        "select distinct order_id as basket_id, category as item"
+        " from intermediate.int_basket_items_kept"
+    )
+    expected = reference_rules(items, DEFAULT_MIN_SUPPORT, DEFAULT_MIN_CONFIDENCE)
+    actual = ours(demo_warehouse.query("from marts.category_associations"), "category")
+    # both rule shapes are exercised: pairs and triples
+    assert {1, 2} <= set(actual["second_antecedent"].notna().astype(int) + 1)
+    assert_same_rules(actual, expected)
+
+
+def test_returned_lines_leave_the_basket(demo_warehouse: Warehouse) -> None:
+    """A product whose every line in an order was returned by as_of_date is not in it."""
+    taken_back = demo_warehouse.query(
+        """
+        with lines as (
+            select
+                order_lines.order_id,
+                order_lines.product_id,
+                bool_and(returns.order_line_id is not null) as every_line_returned
+            from staging.stg_shop__order_lines as order_lines
+            inner join intermediate.int_orders_enriched as orders
+                on order_lines.order_id = orders.order_id
+            cross join intermediate.int_as_of_date_resolved as as_of
+            left join staging.stg_shop__returns as returns
+                on
+                    order_lines.order_line_id = returns.order_line_id
+                    and returns.returned_at < as_of.as_of_end_at
+            where orders.ordered_at < as_of.as_of_end_at
+            group by all
+        )
+        select
+            lines.every_line_returned,
+            count(*) as line_count,
+            count(kept.order_id) as kept_count
+        from lines
+        left join intermediate.int_basket_items_kept as kept
+            on lines.order_id = kept.order_id and lines.product_id = kept.product_id
+        group by all
+        """
+    ).set_index("every_line_returned")
+    assert taken_back.loc[True, "line_count"] > 0
+    assert taken_back.loc[True, "kept_count"] == 0
+    assert taken_back.loc[False, "kept_count"] == taken_back.loc[False, "line_count"]
+
+
+@pytest.fixture(scope="module")
+def product_sample(
+    demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """A copy of the demo warehouse whose baskets hold only its most frequent products,
+    their rules mined by dbt at a support of two baskets."""
+    work_dir = tmp_path_factory.mktemp("baskets")
+    shutil.copyfile(demo_warehouse.database, work_dir / "warehouse.duckdb")
+    with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
+        connection.execute(
+            f"""
+            create or replace table intermediate.int_basket_items_kept as
+            with ranked as (
+                select product_id
+                from intermediate.int_basket_items_kept
+                group by product_id
+                order by count(*) desc, product_id
+                limit {SAMPLE_PRODUCTS}
+            )
+            select * from intermediate.int_basket_items_kept
+            where product_id in (select product_id from ranked)
+            """
+        )
+        baskets = connection.execute(
+            "select count(distinct order_id) from intermediate.int_basket_items_kept"
+        ).fetchone()[0]
+    return build_warehouse(
+        demo_warehouse.raw_dir,
+        work_dir,
+        select="int_product_rules_mined product_associations",
+        variables={"baskets.min_support": 2 / baskets - 1e-12, "baskets.min_confidence": 0.01},
+    )
+
+
+def test_product_rules_on_a_sample_equal_mlxtend(product_sample: Warehouse) -> None:
+    items = product_sample.query(
+        "select order_id as basket_id, product_id as item from intermediate.int_basket_items_kept"
+    )
+    baskets = items["basket_id"].nunique()
+    expected = reference_rules(items, 2 / baskets - 1e-12, 0.01)
+    actual = ours(product_sample.query("from marts.product_associations"), "product_id")
+    assert len(actual) >= 10
+    assert_same_rules(actual, expected)
