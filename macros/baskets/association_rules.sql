@@ -152,7 +152,8 @@ measured as (
         consequent.basket_count as consequent_basket_count,
         rule_candidates.support,
         coalesce(antecedent_pair.support, antecedent.support) as antecedent_support,
-        consequent.support as consequent_support
+        consequent.support as consequent_support,
+        rule_candidates.support / coalesce(antecedent_pair.support, antecedent.support) as confidence
     from rule_candidates
     cross join basket_total
     inner join frequent_items as antecedent
@@ -178,15 +179,14 @@ rules as (
         support,
         antecedent_support,
         consequent_support,
-        support / antecedent_support as confidence,
-        support / antecedent_support / consequent_support as lift,
+        confidence,
+        confidence / consequent_support as lift,
         support - antecedent_support * consequent_support as leverage,
         case
-            when support / antecedent_support < 1
-                then (1 - consequent_support) / (1 - support / antecedent_support)
+            when confidence < 1 then (1 - consequent_support) / (1 - confidence)
         end as conviction
     from measured
-    where support / antecedent_support >= {{ min_confidence }}
+    where confidence >= {{ min_confidence }}
 )
 
 {%- endmacro %}
