@@ -99,6 +99,10 @@
             {%- do problems.append(name ~ ' must be a share above 0 and at most 1; got ' ~ value) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set refit_every_days = var('baskets.refit_every_days') -%}
+    {%- if refit_every_days is not number or refit_every_days < 1 or refit_every_days != refit_every_days | int -%}
+        {%- do problems.append('baskets.refit_every_days must be a whole number of days, at least 1; got ' ~ refit_every_days) -%}
+    {%- endif -%}
     {%- for name in ['identity.probabilistic', 'identity.email_provider_rules'] if var(name) not in [true, false] -%}
         {%- do problems.append(name ~ ' must be true or false; got ' ~ var(name)) -%}
     {%- endfor -%}

@@ -11,13 +11,16 @@ of two baskets, and compares.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Warehouse, build_warehouse
+from conftest import Warehouse, build_warehouse, table_checksum
 from mlxtend.frequent_patterns import apriori, association_rules
 
 MEASURES = ["support", "antecedent_support", "consequent_support", "confidence", "lift", "leverage"]
@@ -86,7 +89,8 @@ def test_category_rules_equal_mlxtend(demo_warehouse: Warehouse) -> None:
 
 
 def test_returned_lines_leave_the_basket(demo_warehouse: Warehouse) -> None:
-    """A product whose every line in an order was returned by as_of_date is not in it."""
+    """A product whose every line in an order was returned by the mining date is not in
+    it; every other product of an order placed by then is."""
     taken_back = demo_warehouse.query(
         """
         with lines as (
@@ -97,12 +101,12 @@ def test_returned_lines_leave_the_basket(demo_warehouse: Warehouse) -> None:
             from staging.stg_shop__order_lines as order_lines
             inner join intermediate.int_orders_enriched as orders
                 on order_lines.order_id = orders.order_id
-            cross join intermediate.int_as_of_date_resolved as as_of
+            cross join intermediate.int_basket_mining_inputs as mining
             left join staging.stg_shop__returns as returns
                 on
                     order_lines.order_line_id = returns.order_line_id
-                    and returns.returned_at < as_of.as_of_end_at
-            where orders.ordered_at < as_of.as_of_end_at
+                    and returns.returned_at < mining.mined_as_of_end_at
+            where orders.ordered_at < mining.mined_as_of_end_at
             group by all
         )
         select
@@ -163,3 +167,88 @@ def test_product_rules_on_a_sample_equal_mlxtend(product_sample: Warehouse) -> N
     actual = ours(product_sample.query("from marts.product_associations"), "product_id")
     assert len(actual) >= 10
     assert_same_rules(actual, expected)
+
+
+HELD = {"int_basket_items_kept", "int_product_rules_mined", "int_category_rules_mined"}
+BASKET_MODELS = "int_as_of_date_resolved int_basket_mining_inputs+"
+
+
+def _held(warehouse: Warehouse) -> set[str]:
+    """The held tables the run kept as they were (the materialization's log line)."""
+    return set(re.findall(r'Held "[^"]+"\."intermediate"\."(\w+)"', warehouse.run.output))
+
+
+def _checksums(warehouse: Warehouse) -> dict[str, str]:
+    with duckdb.connect(str(warehouse.database), read_only=True) as connection:
+        return {name: table_checksum(connection, f"intermediate.{name}") for name in sorted(HELD)}
+
+
+def test_the_rules_are_mined_once_a_week_and_held_until_their_baskets_change(
+    demo_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    """The basket items and the rules are built again when the mining date, a row they
+    read or a threshold changes, and otherwise kept; kept or built, their rows are the
+    ones a build on the same inputs gives."""
+    shutil.copyfile(demo_warehouse.database, tmp_path / "warehouse.duckdb")
+    mining = demo_warehouse.query("from intermediate.int_basket_mining_inputs")
+    as_of, mined = mining["as_of_date"][0].date(), mining["mined_as_of_date"][0].date()
+    # the default refit period: the latest Monday on or before as_of_date
+    assert mined.isoweekday() == 1 and 0 <= (as_of - mined).days < 7
+    built = _checksums(demo_warehouse)
+
+    def run(as_of_date: dt.date, **variables: float) -> Warehouse:
+        return build_warehouse(
+            demo_warehouse.raw_dir,
+            tmp_path,
+            select=BASKET_MODELS,
+            data_tests=False,
+            variables={"as_of_date": str(as_of_date), **variables},
+        )
+
+    # nothing changed, and then another day of the same refit period: all three kept
+    same = run(as_of)
+    assert _held(same) == HELD and _checksums(same) == built
+    assert _held(run(mined)) == HELD
+
+    # a threshold changed: the rules are mined again from the kept baskets
+    stricter = run(mined, **{"baskets.min_confidence": 0.3})
+    assert _held(stricter) == {"int_basket_items_kept"}
+    assert stricter.query("select min(confidence) from marts.category_associations").iloc[0, 0] >= 0.3
+
+    # the day before the mining date belongs to the week before: everything is mined again
+    earlier = run(mined - dt.timedelta(days=1))
+    assert _held(earlier) == set()
+    assert set(earlier.query("from marts.category_associations")["mined_as_of_date"]) == {
+        pd.Timestamp(mined - dt.timedelta(days=7))
+    }
+
+    # back to as_of_date: mined again, to the very rows of the first build
+    back = run(as_of)
+    assert _held(back) == set() and _checksums(back) == built
+
+    # a row dated before the mining date changes (a line's product taken out of an
+    # order): the baskets and the rules are built again, without it
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        order_id, product_id = connection.execute(
+            """
+            select order_id, product_id
+            from intermediate.int_basket_items_kept
+            where order_id in (
+                select order_id from intermediate.int_basket_items_kept
+                group by order_id having count(*) > 1
+            )
+            order by order_id, product_id
+            limit 1
+            """
+        ).fetchone()
+        connection.execute(
+            "delete from staging.base_shop__order_lines where order_id = ? and product_id = ?",
+            [order_id, product_id],
+        )
+    changed = run(as_of)
+    assert _held(changed) == set()
+    items = changed.query(
+        f"select product_id from intermediate.int_basket_items_kept where order_id = '{order_id}'"
+    )
+    assert len(items) >= 1 and product_id not in set(items["product_id"])
+    assert _held(run(as_of)) == HELD

@@ -22,7 +22,8 @@ final as (
         confidence,
         lift,
         leverage,
-        conviction
+        conviction,
+        mined_as_of_date
     from rules
 )
 
