@@ -213,7 +213,8 @@ def test_the_rules_are_mined_once_a_week_and_held_until_their_baskets_change(
     # a threshold changed: the rules are mined again from the kept baskets
     stricter = run(mined, **{"baskets.min_confidence": 0.3})
     assert _held(stricter) == {"int_basket_items_kept"}
-    assert stricter.query("select min(confidence) from marts.category_associations").iloc[0, 0] >= 0.3
+    confidences = stricter.query("select confidence from marts.category_associations")
+    assert len(confidences) > 0 and confidences["confidence"].min() >= 0.3
 
     # the day before the mining date belongs to the week before: everything is mined again
     earlier = run(mined - dt.timedelta(days=1))
