@@ -7,18 +7,28 @@
     reference implementation does. Rules have one consequent item and one or two
     antecedent items: every frequent pair gives two, every frequent triple three; a rule
     is kept when its confidence >= min_confidence. Conviction is null when confidence is
-    1 (infinite). -#}
-{% macro association_rules(items, min_support, min_confidence) -%}
+    1 (infinite).
+
+    `basket_weight`, when given, names a column of `items` holding how many baskets each
+    basket_id stands for (the same on all its rows): a relation of distinct item sets
+    with their basket counts gives the rules of the baskets it summarises. -#}
+{% macro association_rules(items, min_support, min_confidence, basket_weight=none) -%}
+{%- set weighted = basket_weight is not none -%}
 
 basket_total as (
+    {%- if basket_weight %}
+    select cast(sum({{ basket_weight }}) as {{ dbt.type_bigint() }}) as basket_count
+    from (select distinct basket_id, {{ basket_weight }} from {{ items }}) as baskets
+    {%- else %}
     select count(distinct basket_id) as basket_count
     from {{ items }}
+    {%- endif %}
 ),
 
 item_counts as (
     select
         item,
-        count(*) as basket_count
+        {{ 'cast(sum(' ~ basket_weight ~ ') as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' }} as basket_count
     from {{ items }}
     group by item
 ),
@@ -37,6 +47,9 @@ frequent_item_rows as (
     select
         basket_items.basket_id,
         basket_items.item
+        {%- if weighted %},
+        basket_items.{{ basket_weight }} as basket_weight
+        {%- endif %}
     from {{ items }} as basket_items
     inner join frequent_items
         on basket_items.item = frequent_items.item
@@ -46,7 +59,7 @@ pair_counts as (
     select
         first_item.item as item_1,
         second_item.item as item_2,
-        count(*) as basket_count
+        {{ 'cast(sum(first_item.basket_weight) as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' }} as basket_count
     from frequent_item_rows as first_item
     inner join frequent_item_rows as second_item
         on
@@ -70,6 +83,9 @@ frequent_pairs as (
 basket_frequent_pairs as (
     select
         first_item.basket_id,
+        {%- if weighted %}
+        first_item.basket_weight,
+        {%- endif %}
         first_item.item as item_1,
         second_item.item as item_2
     from frequent_item_rows as first_item
@@ -88,7 +104,7 @@ triple_counts as (
         basket_frequent_pairs.item_1,
         basket_frequent_pairs.item_2,
         third_item.item as item_3,
-        count(*) as basket_count
+        {{ 'cast(sum(basket_frequent_pairs.basket_weight) as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' }} as basket_count
     from basket_frequent_pairs
     inner join frequent_item_rows as third_item
         on

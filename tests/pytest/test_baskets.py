@@ -169,6 +169,56 @@ def test_product_rules_on_a_sample_equal_mlxtend(product_sample: Warehouse) -> N
     assert_same_rules(actual, expected)
 
 
+MANY_CATEGORIES = 140
+
+
+@pytest.fixture(scope="module")
+def many_categories(
+    demo_warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory
+) -> Warehouse:
+    """A copy of the demo warehouse whose baskets hold 2 to 6 of 140 categories (more than
+    the two 63-bit masks the category rules group baskets by), mined by dbt at a support
+    of two baskets."""
+    work_dir = tmp_path_factory.mktemp("many_categories")
+    shutil.copyfile(demo_warehouse.database, work_dir / "warehouse.duckdb")
+    rng = np.random.default_rng(22)
+    rows = [
+        (f"b{basket:05d}", f"c{category:03d}")
+        for basket in range(4000)
+        for category in rng.choice(MANY_CATEGORIES, size=rng.integers(2, 7), replace=False)
+    ]
+    items = pd.DataFrame(rows, columns=["order_id", "category"])
+    items["product_id"] = items["category"]
+    with duckdb.connect(str(work_dir / "warehouse.duckdb")) as connection:
+        connection.register("synthetic_items", items)
+        connection.execute(
+            "create or replace table intermediate.int_basket_items_kept as "
+            "select order_id, product_id, category from synthetic_items"
+        )
+    return build_warehouse(
+        demo_warehouse.raw_dir,
+        work_dir,
+        select="int_category_rules_mined category_associations",
+        variables={"baskets.min_support": 2 / 4000 - 1e-12, "baskets.min_confidence": 0.01},
+    )
+
+
+def test_category_rules_beyond_the_masks_equal_mlxtend(many_categories: Warehouse) -> None:
+    """Categories coded in the low mask, the high mask and beyond both (baskets mined
+    one by one) give mlxtend's rules."""
+    items = many_categories.query(
+        "select order_id as basket_id, category as item from intermediate.int_basket_items_kept"
+    )
+    expected = reference_rules(items, 2 / 4000 - 1e-12, 0.01)
+    actual = ours(many_categories.query("from marts.category_associations"), "category")
+    codes = sorted(items["item"].unique())
+    ranges = {"low": set(codes[:63]), "high": set(codes[63:126]), "lone": set(codes[126:])}
+    for name, categories in ranges.items():
+        assert actual["antecedent"].isin(categories).any(), name
+    assert {1, 2} <= set(actual["second_antecedent"].notna().astype(int) + 1)
+    assert_same_rules(actual, expected)
+
+
 HELD = {"int_basket_items_kept", "int_product_rules_mined", "int_category_rules_mined"}
 BASKET_MODELS = "int_as_of_date_resolved int_basket_mining_inputs+"
 
