@@ -6,25 +6,30 @@ rules as (
     select * from {{ ref('int_category_rules_mined') }}
 ),
 
+mining_window as (
+    select * from {{ ref('int_basket_mining_inputs') }}
+),
+
 final as (
     select
-        antecedent_item as antecedent_category,
-        second_antecedent_item as second_antecedent_category,
-        consequent_item as consequent_category,
-        antecedent_size,
-        total_basket_count,
-        basket_count,
-        antecedent_basket_count,
-        consequent_basket_count,
-        support,
-        antecedent_support,
-        consequent_support,
-        confidence,
-        lift,
-        leverage,
-        conviction,
-        mined_as_of_date
+        rules.antecedent_item as antecedent_category,
+        rules.second_antecedent_item as second_antecedent_category,
+        rules.consequent_item as consequent_category,
+        rules.antecedent_size,
+        rules.total_basket_count,
+        rules.basket_count,
+        rules.antecedent_basket_count,
+        rules.consequent_basket_count,
+        rules.support,
+        rules.antecedent_support,
+        rules.consequent_support,
+        rules.confidence,
+        rules.lift,
+        rules.leverage,
+        rules.conviction,
+        mining_window.mined_as_of_date
     from rules
+    cross join mining_window
 )
 
 select * from final
