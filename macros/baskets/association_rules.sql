@@ -14,10 +14,12 @@
     with their basket counts gives the rules of the baskets it summarises. -#}
 {% macro association_rules(items, min_support, min_confidence, basket_weight=none) -%}
 {%- set weighted = basket_weight is not none -%}
+{#- how many baskets a group of rows stands for: its rows, or the sum of their weights -#}
+{%- set basket_count = 'cast(sum({}) as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' -%}
 
 basket_total as (
-    {%- if basket_weight %}
-    select cast(sum({{ basket_weight }}) as {{ dbt.type_bigint() }}) as basket_count
+    {%- if weighted %}
+    select {{ basket_count.format(basket_weight) }} as basket_count
     from (select distinct basket_id, {{ basket_weight }} from {{ items }}) as baskets
     {%- else %}
     select count(distinct basket_id) as basket_count
@@ -28,7 +30,7 @@ basket_total as (
 item_counts as (
     select
         item,
-        {{ 'cast(sum(' ~ basket_weight ~ ') as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' }} as basket_count
+        {{ basket_count.format(basket_weight) }} as basket_count
     from {{ items }}
     group by item
 ),
@@ -59,7 +61,7 @@ pair_counts as (
     select
         first_item.item as item_1,
         second_item.item as item_2,
-        {{ 'cast(sum(first_item.basket_weight) as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' }} as basket_count
+        {{ basket_count.format('first_item.basket_weight') }} as basket_count
     from frequent_item_rows as first_item
     inner join frequent_item_rows as second_item
         on
@@ -104,7 +106,7 @@ triple_counts as (
         basket_frequent_pairs.item_1,
         basket_frequent_pairs.item_2,
         third_item.item as item_3,
-        {{ 'cast(sum(basket_frequent_pairs.basket_weight) as ' ~ dbt.type_bigint() ~ ')' if weighted else 'count(*)' }} as basket_count
+        {{ basket_count.format('basket_frequent_pairs.basket_weight') }} as basket_count
     from basket_frequent_pairs
     inner join frequent_item_rows as third_item
         on

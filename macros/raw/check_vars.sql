@@ -79,7 +79,7 @@
     {%- if lookback is not number or lookback < 0 -%}
         {%- do problems.append('staging.lookback_days must be 0 or more; got ' ~ lookback) -%}
     {%- endif -%}
-    {%- for name in ['identity.max_records_per_identifier', 'identity.max_group_size', 'identity.max_iterations'] -%}
+    {%- for name in ['identity.max_records_per_identifier', 'identity.max_group_size', 'identity.max_iterations', 'baskets.refit_every_days'] -%}
         {%- set value = var(name) -%}
         {%- if value is not number or value < 1 or value != value | int -%}
             {%- do problems.append(name ~ ' must be a whole number of at least 1; got ' ~ value) -%}
@@ -99,10 +99,6 @@
             {%- do problems.append(name ~ ' must be a share above 0 and at most 1; got ' ~ value) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- set refit_every_days = var('baskets.refit_every_days') -%}
-    {%- if refit_every_days is not number or refit_every_days < 1 or refit_every_days != refit_every_days | int -%}
-        {%- do problems.append('baskets.refit_every_days must be a whole number of days, at least 1; got ' ~ refit_every_days) -%}
-    {%- endif -%}
     {%- for name in ['identity.probabilistic', 'identity.email_provider_rules'] if var(name) not in [true, false] -%}
         {%- do problems.append(name ~ ' must be true or false; got ' ~ var(name)) -%}
     {%- endfor -%}

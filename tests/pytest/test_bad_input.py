@@ -613,6 +613,10 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
             "var basket_min_confidence is spelled baskets.min_confidence",
         ),
         (
+            {"baskets.refit_every_days": 2.5},
+            "baskets.refit_every_days must be a whole number of at least 1; got 2.5",
+        ),
+        (
             {"raw.read_options": {"tables": {"orders": {"delimter": ";"}}}},
             "var raw.read_options.tables.orders has an unknown key 'delimter'",
         ),
@@ -644,6 +648,7 @@ def test_header_naming_a_column_twice_is_refused(clean_raw: Path, tmp_path: Path
         "identity-threshold-above-one",
         "basket-support-zero",
         "basket-var-as-the-issue-spelt-it",
+        "basket-refit-period-not-whole",
         "misspelt-read-option",
         "unknown-table-in-read-options",
         "header-mapping-to-absent-column",
